@@ -1,0 +1,1 @@
+"""Config-first challenge service for games."""

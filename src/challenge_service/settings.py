@@ -1,0 +1,220 @@
+"""Environment → one frozen settings object (SPEC §2).
+
+Every setting is read once at start-up. A bad value raises `SettingsError` whose message is one line
+naming the variable and what it accepts; `__main__` prints it and exits non-zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+T = TypeVar("T")
+
+AckMode = Literal["durable", "buffered"]
+RewardMode = Literal["real", "mock"]
+LogFormat = Literal["json", "console"]
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    http_port: int = 8000
+    grpc_port: int = 6565
+    metrics_port: int = 8080
+    base_path: str = "/challenge"
+    namespace: str = "accelbyte"
+    auth_enabled: bool = True
+    reward_client_mode: RewardMode = "real"
+    ab_base_url: str = ""
+    ab_client_id: str = ""
+    ab_client_secret: str = ""
+    challenge_config_path: str = "challenges.json"
+    database_url: str = ""
+    event_ack_mode: AckMode = "durable"
+    # Group commit makes the flush cadence adaptive under load; the interval only bounds how long a
+    # lone event waits in durable mode when the flusher is idle.
+    flush_interval_ms: int = 20
+    buffer_max_entries: int = 50_000
+    db_pool_size: int = 10
+    log_level: LogLevel = "info"
+    log_format: LogFormat = "json"
+
+    def __repr__(self) -> str:
+        # Settings end up in logs and tracebacks; the AGS secret must not.
+        secret = "***" if self.ab_client_secret else ""
+        fields = ", ".join(
+            f"{name}={secret if name == 'ab_client_secret' else getattr(self, name)!r}"
+            for name in self.__dataclass_fields__
+        )
+        return f"Settings({fields})"
+
+    @property
+    def embedded_database(self) -> bool:
+        return not self.database_url
+
+    @property
+    def flush_interval_s(self) -> float:
+        return self.flush_interval_ms / 1000
+
+
+def _port(allow_zero: bool = False) -> Callable[[str], int]:
+    low = 0 if allow_zero else 1
+
+    def parse(raw: str) -> int:
+        value = int(raw)
+        if not low <= value <= 65535:
+            raise ValueError
+        return value
+
+    parse.__doc__ = f"an integer port {low}..65535"
+    return parse
+
+
+def _positive_int(limit: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        value = int(raw)
+        if not 1 <= value <= limit:
+            raise ValueError
+        return value
+
+    parse.__doc__ = f"an integer 1..{limit}"
+    return parse
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in options:
+            raise ValueError
+        return value
+
+    parse.__doc__ = " or ".join(options)
+    return parse
+
+
+def _bool(raw: str) -> bool:
+    """true or false"""
+    value = raw.strip().lower()
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("false", "0", "no"):
+        return False
+    raise ValueError
+
+
+def _base_path(raw: str) -> str:
+    """a path starting with '/', e.g. /challenge"""
+    value = raw.strip()
+    if not value.startswith("/") or any(c.isspace() or c in "?#" for c in value):
+        raise ValueError
+    # "/" means "no prefix"; "/challenge/" and "/challenge" mean the same prefix.
+    return value.rstrip("/")
+
+
+def _url(raw: str) -> str:
+    """an http(s) URL, e.g. https://demo.accelbyte.io"""
+    value = raw.strip().rstrip("/")
+    if not value.startswith(("http://", "https://")) or len(value) <= len("https://"):
+        raise ValueError
+    return value
+
+
+def _database_url(raw: str) -> str:
+    """a PostgreSQL URL (postgresql://…) or libpq key=value string, or empty for the embedded server"""
+    value = raw.strip()
+    if not value:
+        return value
+    try:
+        conninfo_to_dict(value)
+    except psycopg.ProgrammingError:
+        raise ValueError from None
+    if "://" in value and not value.startswith(("postgresql://", "postgres://")):
+        raise ValueError
+    return value
+
+
+def _text(raw: str) -> str:
+    """a non-empty string"""
+    if not raw.strip():
+        raise ValueError
+    return raw.strip()
+
+
+def _any(raw: str) -> str:
+    """any string"""
+    return raw
+
+
+# variable name → (field, parser). The parser's docstring is the "accepted values" in error messages.
+_VARIABLES: dict[str, tuple[str, Callable[[str], object]]] = {
+    "HTTP_PORT": ("http_port", _port()),
+    "GRPC_PORT": ("grpc_port", _port()),
+    "METRICS_PORT": ("metrics_port", _port(allow_zero=True)),
+    "BASE_PATH": ("base_path", _base_path),
+    "AB_NAMESPACE": ("namespace", _text),
+    "PLUGIN_GRPC_SERVER_AUTH_ENABLED": ("auth_enabled", _bool),
+    "REWARD_CLIENT_MODE": ("reward_client_mode", _choice("real", "mock")),
+    "AB_BASE_URL": ("ab_base_url", _url),
+    "AB_CLIENT_ID": ("ab_client_id", _any),
+    "AB_CLIENT_SECRET": ("ab_client_secret", _any),
+    "CHALLENGE_CONFIG_PATH": ("challenge_config_path", _text),
+    "DATABASE_URL": ("database_url", _database_url),
+    "EVENT_ACK_MODE": ("event_ack_mode", _choice("durable", "buffered")),
+    "FLUSH_INTERVAL_MS": ("flush_interval_ms", _positive_int(60_000)),
+    "BUFFER_MAX_ENTRIES": ("buffer_max_entries", _positive_int(10_000_000)),
+    "DB_POOL_SIZE": ("db_pool_size", _positive_int(1000)),
+    "LOG_LEVEL": ("log_level", _choice("debug", "info", "warning", "error")),
+    "LOG_FORMAT": ("log_format", _choice("json", "console")),
+}
+
+
+def _parse(variable: str, raw: str, parser: Callable[[str], T]) -> T:
+    try:
+        return parser(raw)
+    except ValueError:
+        shown = raw if variable != "AB_CLIENT_SECRET" else "***"
+        raise SettingsError(f"{variable}={shown!r} is invalid: expected {parser.__doc__}") from None
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    values: dict[str, object] = {}
+    for variable, (field, parser) in _VARIABLES.items():
+        raw = environ.get(variable)
+        if raw is None or (raw == "" and variable not in ("AB_CLIENT_ID", "AB_CLIENT_SECRET")):
+            continue
+        values[field] = _parse(variable, raw, parser)
+    settings = Settings(**values)  # type: ignore[arg-type]
+    _check_combinations(settings)
+    return settings
+
+
+def _check_combinations(settings: Settings) -> None:
+    needs_ags = [
+        reason
+        for reason, on in (
+            ("PLUGIN_GRPC_SERVER_AUTH_ENABLED=true", settings.auth_enabled),
+            ("REWARD_CLIENT_MODE=real", settings.reward_client_mode == "real"),
+        )
+        if on
+    ]
+    if needs_ags and not settings.ab_base_url:
+        raise SettingsError(f"AB_BASE_URL is required when {' and '.join(needs_ags)}")
+    if settings.reward_client_mode == "real" and not (settings.ab_client_id and settings.ab_client_secret):
+        raise SettingsError("AB_CLIENT_ID and AB_CLIENT_SECRET are required when REWARD_CLIENT_MODE=real")
+    ports = {"HTTP_PORT": settings.http_port, "GRPC_PORT": settings.grpc_port}
+    if settings.metrics_port:
+        ports["METRICS_PORT"] = settings.metrics_port
+    seen: dict[int, str] = {}
+    for variable, port in ports.items():
+        if port in seen:
+            raise SettingsError(f"{variable}={port} is invalid: already used by {seen[port]}")
+        seen[port] = variable

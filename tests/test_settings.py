@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import pytest
+
+from challenge_service.settings import Settings, SettingsError, load_settings
+
+DEV = {"PLUGIN_GRPC_SERVER_AUTH_ENABLED": "false", "REWARD_CLIENT_MODE": "mock"}
+AGS = {"AB_BASE_URL": "https://demo.accelbyte.io", "AB_CLIENT_ID": "id", "AB_CLIENT_SECRET": "s3cr3t"}
+
+
+def test_defaults_follow_the_spec() -> None:
+    settings = load_settings(AGS)
+    assert (settings.http_port, settings.grpc_port, settings.metrics_port) == (8000, 6565, 8080)
+    assert settings.base_path == "/challenge"
+    assert settings.namespace == "accelbyte"
+    assert settings.auth_enabled is True
+    assert settings.reward_client_mode == "real"
+    assert settings.challenge_config_path == "challenges.json"
+    assert settings.event_ack_mode == "durable"
+    assert settings.embedded_database is True
+    assert (settings.log_level, settings.log_format) == ("info", "json")
+
+
+def test_every_variable_is_read_from_the_environment() -> None:
+    settings = load_settings(
+        {
+            **AGS,
+            "HTTP_PORT": "9000",
+            "GRPC_PORT": "9001",
+            "METRICS_PORT": "0",
+            "BASE_PATH": "/games/challenge/",
+            "AB_NAMESPACE": "mygame",
+            "PLUGIN_GRPC_SERVER_AUTH_ENABLED": "FALSE",
+            "REWARD_CLIENT_MODE": "mock",
+            "CHALLENGE_CONFIG_PATH": "/etc/challenges.json",
+            "DATABASE_URL": "postgresql://u:p@db:5432/challenge",
+            "EVENT_ACK_MODE": "buffered",
+            "FLUSH_INTERVAL_MS": "50",
+            "BUFFER_MAX_ENTRIES": "1000",
+            "DB_POOL_SIZE": "4",
+            "LOG_LEVEL": "debug",
+            "LOG_FORMAT": "console",
+        }
+    )
+    assert settings == Settings(
+        http_port=9000,
+        grpc_port=9001,
+        metrics_port=0,
+        base_path="/games/challenge",
+        namespace="mygame",
+        auth_enabled=False,
+        reward_client_mode="mock",
+        ab_base_url="https://demo.accelbyte.io",
+        ab_client_id="id",
+        ab_client_secret="s3cr3t",
+        challenge_config_path="/etc/challenges.json",
+        database_url="postgresql://u:p@db:5432/challenge",
+        event_ack_mode="buffered",
+        flush_interval_ms=50,
+        buffer_max_entries=1000,
+        db_pool_size=4,
+        log_level="debug",
+        log_format="console",
+    )
+
+
+def test_root_base_path_means_no_prefix() -> None:
+    assert load_settings({**DEV, "BASE_PATH": "/"}).base_path == ""
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "accepted"),
+    [
+        ("HTTP_PORT", "http", "an integer port 1..65535"),
+        ("HTTP_PORT", "0", "an integer port 1..65535"),
+        ("GRPC_PORT", "70000", "an integer port 1..65535"),
+        ("METRICS_PORT", "-1", "an integer port 0..65535"),
+        ("BASE_PATH", "challenge", "a path starting with '/'"),
+        ("BASE_PATH", "/a b", "a path starting with '/'"),
+        ("AB_NAMESPACE", " ", "a non-empty string"),
+        ("PLUGIN_GRPC_SERVER_AUTH_ENABLED", "maybe", "true or false"),
+        ("REWARD_CLIENT_MODE", "fake", "real or mock"),
+        ("AB_BASE_URL", "demo.accelbyte.io", "an http(s) URL"),
+        ("CHALLENGE_CONFIG_PATH", "  ", "a non-empty string"),
+        ("DATABASE_URL", "mysql://x", "a PostgreSQL URL"),
+        ("EVENT_ACK_MODE", "sometimes", "durable or buffered"),
+        ("FLUSH_INTERVAL_MS", "0", "an integer 1..60000"),
+        ("FLUSH_INTERVAL_MS", "fast", "an integer 1..60000"),
+        ("BUFFER_MAX_ENTRIES", "-5", "an integer 1..10000000"),
+        ("DB_POOL_SIZE", "0", "an integer 1..1000"),
+        ("LOG_LEVEL", "verbose", "debug or info or warning or error"),
+        ("LOG_FORMAT", "xml", "json or console"),
+    ],
+)
+def test_a_bad_value_names_the_variable_and_what_it_accepts(variable: str, value: str, accepted: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings({**DEV, variable: value})
+    message = str(raised.value)
+    assert message.startswith(f"{variable}={value!r} is invalid: expected ")
+    assert accepted in message
+    assert "\n" not in message
+
+
+def test_auth_needs_the_ags_base_url() -> None:
+    with pytest.raises(SettingsError, match=r"^AB_BASE_URL is required when PLUGIN_GRPC_SERVER_AUTH_ENABLED"):
+        load_settings({"REWARD_CLIENT_MODE": "mock"})
+
+
+def test_real_rewards_need_client_credentials() -> None:
+    with pytest.raises(SettingsError, match=r"^AB_CLIENT_ID and AB_CLIENT_SECRET are required"):
+        load_settings({"PLUGIN_GRPC_SERVER_AUTH_ENABLED": "false", "AB_BASE_URL": "http://ags.local"})
+
+
+def test_ports_must_differ() -> None:
+    with pytest.raises(SettingsError, match=r"^GRPC_PORT=8000 is invalid: already used by HTTP_PORT"):
+        load_settings({**DEV, "GRPC_PORT": "8000"})
+
+
+def test_the_secret_never_appears_in_repr() -> None:
+    settings = load_settings({**DEV, **AGS})
+    assert "s3cr3t" not in repr(settings)
+    assert "ab_client_secret='***'" in repr(settings)
