@@ -1,0 +1,244 @@
+"""Checks a decoded `challenges.json` against SPEC §3 and lists every problem, each with its JSON path.
+
+It walks plain decoded JSON rather than converting straight into the Structs because msgspec stops at the
+first error, and whoever fixes a broken file wants the whole list in one go.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+import msgspec
+
+from challenge_service.catalog.prerequisites import PrerequisiteRef, check_prerequisites
+
+# Stat values travel as float64 and the REST clients are often JavaScript: above 2^53 integers stop
+# being exact, so a target up there could never be hit reliably.
+MAX_TARGET_VALUE = 2**53
+# AGS Platform grants take an int32 quantity.
+MAX_QUANTITY = 2**31 - 1
+# Ids live in varchar(100) columns and in URL path segments.
+MAX_ID_LENGTH = 100
+
+EVENT_SOURCES = ("login", "statistic")
+PROGRESS_MODES = ("absolute", "relative")
+REWARD_TYPES = ("ITEM", "WALLET")
+ROTATION_TYPES = ("global",)
+SCHEDULES = ("daily", "weekly", "monthly")
+OPERATORS = (">=",)
+
+_ARTICLES = {
+    "object": "an object",
+    "array": "an array",
+    "string": "a string",
+    "integer": "an integer",
+    "boolean": "a boolean",
+}
+
+
+def validate_document(document: Any) -> list[str]:
+    """Every problem in `document` (decoded JSON), in file order; empty when it is a valid catalog."""
+    validator = _Validator()
+    validator.root(document)
+    return validator.problems
+
+
+def type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _quote(value: str) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    # JSON has no separate integer type, but a bool is never an integer here even though Python agrees.
+    return type_name(value) == kind
+
+
+class _Validator:
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self._challenge_paths: dict[str, str] = {}
+        self._goal_paths: dict[str, str] = {}
+        self._prerequisites: dict[str, tuple[str, list[PrerequisiteRef]]] = {}
+
+    def add(self, path: str, message: str) -> None:
+        self.problems.append(f"{path}: {message}")
+
+    # -- document structure -------------------------------------------------------------------------
+
+    def root(self, document: Any) -> None:
+        if not isinstance(document, dict):
+            self.add("$", f"expected an object, got {type_name(document)}")
+            return
+        challenges = self.field(document, "challenges", "", "array")
+        if challenges is None:
+            return
+        if not challenges:
+            self.add("challenges", "must contain at least one challenge")
+        for index, challenge in enumerate(challenges):
+            self.challenge(challenge, f"challenges[{index}]")
+        self.problems.extend(check_prerequisites(self._goal_paths, self._prerequisites))
+
+    def challenge(self, challenge: Any, path: str) -> None:
+        if not isinstance(challenge, dict):
+            self.add(path, f"expected an object, got {type_name(challenge)}")
+            return
+        self.identifier(challenge, "challengeId", path, self._challenge_paths)
+        self.text(challenge, "name", path)
+        self.field(challenge, "description", path, "string", required=False)
+        goals = self.field(challenge, "goals", path, "array")
+        if goals is None:
+            return
+        if not goals:
+            self.add(f"{path}.goals", "must contain at least one goal")
+        for index, goal in enumerate(goals):
+            self.goal(goal, f"{path}.goals[{index}]")
+
+    def goal(self, goal: Any, path: str) -> None:
+        if not isinstance(goal, dict):
+            self.add(path, f"expected an object, got {type_name(goal)}")
+            return
+        goal_id = self.identifier(goal, "goalId", path, self._goal_paths)
+        self.text(goal, "name", path)
+        self.field(goal, "description", path, "string", required=False)
+        self.choice(goal, "eventSource", path, EVENT_SOURCES)
+        progress_mode = self.requirement(goal, path)
+        self.reward(goal, path)
+        prerequisites = self.prerequisite_list(goal, path)
+        self.field(goal, "defaultAssigned", path, "boolean", required=False)
+        if self.rotation(goal, path) and progress_mode == "absolute":
+            # Rotation resets re-derive a baseline; an absolute goal would complete again at once.
+            self.add(f"{path}.requirement.progressMode", 'must be "relative" when rotation is enabled')
+        # A duplicate id is already reported; only its first definition joins the prerequisite graph.
+        if goal_id is not None and self._goal_paths[goal_id] == path and prerequisites is not None:
+            self._prerequisites[goal_id] = (path, prerequisites)
+
+    def requirement(self, goal: dict[str, Any], path: str) -> str | None:
+        """The effective progress mode, or None when it cannot be known."""
+        requirement = self.field(goal, "requirement", path, "object")
+        if requirement is None:
+            return None
+        path = f"{path}.requirement"
+        self.text(requirement, "statCode", path)
+        self.choice(requirement, "operator", path, OPERATORS)
+        self.positive_int(requirement, "targetValue", path, MAX_TARGET_VALUE)
+        if "progressMode" not in requirement:
+            return "absolute"
+        return self.choice(requirement, "progressMode", path, PROGRESS_MODES)
+
+    def reward(self, goal: dict[str, Any], path: str) -> None:
+        reward = self.field(goal, "reward", path, "object")
+        if reward is None:
+            return
+        path = f"{path}.reward"
+        self.choice(reward, "type", path, REWARD_TYPES)
+        self.text(reward, "rewardId", path)
+        self.positive_int(reward, "quantity", path, MAX_QUANTITY)
+
+    def prerequisite_list(self, goal: dict[str, Any], path: str) -> list[PrerequisiteRef] | None:
+        items = self.field(goal, "prerequisites", path, "array", required=False)
+        if items is None:
+            return None if "prerequisites" in goal else []
+        refs: list[PrerequisiteRef] = []
+        for index, item in enumerate(items):
+            item_path = f"{path}.prerequisites[{index}]"
+            if isinstance(item, str):
+                refs.append(PrerequisiteRef(item_path, item))
+            else:
+                self.add(item_path, f"expected a string, got {type_name(item)}")
+        return refs
+
+    def rotation(self, goal: dict[str, Any], path: str) -> bool:
+        """Whether the goal has a valid, enabled rotation; `null` counts as no rotation."""
+        if goal.get("rotation") is None:
+            return False
+        rotation = self.field(goal, "rotation", path, "object")
+        if rotation is None:
+            return False
+        path = f"{path}.rotation"
+        enabled = self.field(rotation, "enabled", path, "boolean")
+        self.choice(rotation, "type", path, ROTATION_TYPES)
+        self.choice(rotation, "schedule", path, SCHEDULES)
+        on_expiry = self.field(rotation, "onExpiry", path, "object")
+        if on_expiry is not None:
+            self.field(on_expiry, "resetProgress", f"{path}.onExpiry", "boolean")
+            self.field(on_expiry, "allowReselection", f"{path}.onExpiry", "boolean")
+        return enabled is True
+
+    # -- single values --------------------------------------------------------------------------------
+
+    def field(self, obj: dict[str, Any], key: str, path: str, kind: str, *, required: bool = True) -> Any:
+        """The value when present and of the right JSON kind, else None (after noting any problem)."""
+        if key not in obj:
+            if required:
+                self.add(_join(path, key), "is required")
+            return None
+        value = obj[key]
+        if not _is_kind(value, kind):
+            self.add(_join(path, key), f"expected {_ARTICLES[kind]}, got {type_name(value)}")
+            return None
+        return value
+
+    def text(self, obj: dict[str, Any], key: str, path: str) -> str | None:
+        value: str | None = self.field(obj, key, path, "string")
+        if value == "":
+            self.add(_join(path, key), "must not be empty")
+            return None
+        return value
+
+    def identifier(self, obj: dict[str, Any], key: str, path: str, seen: dict[str, str]) -> str | None:
+        value = self.text(obj, key, path)
+        if value is None:
+            return None
+        key_path = _join(path, key)
+        if len(value) > MAX_ID_LENGTH:
+            self.add(key_path, f"must be at most {MAX_ID_LENGTH} characters")
+        if any(_is_forbidden_id_char(char) for char in value):
+            self.add(key_path, "must not contain whitespace or control characters")
+        if value in seen:
+            self.add(key_path, f"duplicate {_quote(value)}, already used at {seen[value]}")
+        else:
+            seen[value] = path
+        return value
+
+    def choice(self, obj: dict[str, Any], key: str, path: str, allowed: tuple[str, ...]) -> str | None:
+        value: str | None = self.field(obj, key, path, "string")
+        if value is None or value in allowed:
+            return value
+        expected = _quote(allowed[0]) if len(allowed) == 1 else "one of " + "|".join(allowed)
+        self.add(_join(path, key), f"must be {expected}, got {_quote(value)}")
+        return None
+
+    def positive_int(self, obj: dict[str, Any], key: str, path: str, maximum: int) -> None:
+        value: int | None = self.field(obj, key, path, "integer")
+        if value is None:
+            return
+        if value <= 0:
+            self.add(_join(path, key), "must be > 0")
+        elif value > maximum:
+            self.add(_join(path, key), f"must be <= {maximum}")
+
+
+def _is_forbidden_id_char(char: str) -> bool:
+    # Category C covers control and invisible format characters (e.g. zero-width space), Z the
+    # separators: none of them survive a URL path or a log line intact.
+    return char.isspace() or unicodedata.category(char)[0] in "CZ"
