@@ -1,0 +1,206 @@
+"""Rewards granted through the AGS Platform service (``REWARD_CLIENT_MODE=real``).
+
+ITEM   → POST /platform/admin/namespaces/{ns}/users/{userId}/entitlements
+WALLET → PUT  /platform/admin/namespaces/{ns}/users/{userId}/wallets/{currencyCode}/credit
+
+Retry policy: 408, 429, 5xx, connection errors and timeouts are retried with back-off (default 0.5 s, 1 s,
+2 s; 4 attempts) inside one total time budget; each attempt's timeout shrinks to what is left of it, so a
+claim never waits longer than ``budget_s``. Any other 4xx fails at once. A retry after an attempt whose
+outcome is unknown can grant twice; that risk is reported as ``RewardGrantError.in_doubt`` for the ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import msgspec
+import structlog
+
+from challenge_service.rewards.base import RewardGrantError, RewardLike, RewardSpec, to_spec
+from challenge_service.rewards.iam_token import ClientCredentialsToken, TokenUnavailable
+
+log = structlog.get_logger(__name__)
+
+RETRYABLE_STATUSES = frozenset({408, 429})  # plus every 5xx
+MAX_ERROR_BODY = 200  # characters of an AGS error body kept in messages/logs
+
+
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    url: str
+    body: bytes
+
+
+@dataclass  # not frozen: raising an exception sets __traceback__/__context__ on it
+class _AttemptFailed(Exception):
+    reason: str
+    retryable: bool
+    in_doubt: bool  # the grant request may have reached AGS
+    status: int | None = None
+    retry_after_s: float | None = None
+
+
+class AgsRewardClient:
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        namespace: str,
+        http: httpx.AsyncClient,
+        *,
+        backoff: Sequence[float] = (0.5, 1.0, 2.0),
+        attempts: int = 4,
+        budget_s: float = 10.0,
+        attempt_timeout_s: float | None = None,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if attempts < 1 or not backoff or budget_s <= 0:
+            raise ValueError("attempts >= 1, a non-empty backoff and budget_s > 0 are required")
+        self._base_url = base_url.rstrip("/")
+        self._namespace = namespace
+        self._http = http
+        self._backoff = tuple(backoff)
+        self._attempts = attempts
+        self._budget_s = budget_s
+        # Default: one attempt may use the whole remaining budget. Lower it so a hung connection leaves
+        # time for another try.
+        self._attempt_timeout_s = attempt_timeout_s if attempt_timeout_s is not None else budget_s
+        self._sleep = sleep
+        self._clock = clock
+        self._tokens = ClientCredentialsToken(base_url, client_id, client_secret, http, clock=clock)
+
+    async def grant(self, user_id: str, reward: RewardLike) -> None:
+        spec = to_spec(reward)
+        request = self._request_for(user_id, spec)
+        context = {"user_id": user_id, "reward_type": spec.type, "reward_id": spec.reward_id}
+        deadline = self._clock() + self._budget_s
+        in_doubt = False
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await self._attempt(request, min(self._attempt_timeout_s, deadline - self._clock()))
+            except _AttemptFailed as failure:
+                in_doubt = in_doubt or failure.in_doubt
+                delay_s = self._delay_before_next(attempt, failure, deadline)
+                if delay_s is None:
+                    log.error("reward_grant_failed", **context, attempts=attempt, reason=failure.reason)
+                    raise RewardGrantError(
+                        f"{spec.type} grant failed after {attempt} attempt(s): {failure.reason}",
+                        retryable=failure.retryable,
+                        in_doubt=in_doubt,
+                        status=failure.status,
+                    ) from None
+                log.warning(
+                    "reward_grant_retry", **context, attempt=attempt, reason=failure.reason, delay_s=delay_s
+                )
+                await self._sleep(delay_s)
+                continue
+            log.info("reward_granted", **context, quantity=spec.quantity, attempts=attempt)
+            return
+
+    def _delay_before_next(self, attempt: int, failure: _AttemptFailed, deadline: float) -> float | None:
+        """Back-off before the next attempt, or None when giving up is the better answer."""
+        if not failure.retryable or attempt >= self._attempts:
+            return None
+        delay_s = self._backoff[min(attempt, len(self._backoff)) - 1]
+        if failure.retry_after_s is not None:
+            delay_s = max(delay_s, failure.retry_after_s)
+        # An attempt that would start with (almost) no budget left can only time out.
+        if self._clock() + delay_s >= deadline:
+            return None
+        return delay_s
+
+    async def _attempt(self, request: _Request, timeout_s: float) -> None:
+        if timeout_s <= 0:  # a real sleep overshot the last bit of the budget
+            raise _AttemptFailed("time budget exhausted", True, in_doubt=False)
+        sent = False  # once the grant request is on the wire, an unanswered attempt is in doubt
+        try:
+            # httpx timeouts bound each phase (connect, read, …); this bounds the attempt as a whole,
+            # token fetch included, so a slow-dripping server cannot stretch the budget.
+            async with asyncio.timeout(timeout_s):
+                token = await self._tokens.get(timeout_s)
+                sent = True
+                response = await self._send(request, token, timeout_s)
+                if response.status_code == 401:
+                    # Revoked or rotated before its expiry: renew once, then trust the answer.
+                    sent = False  # refused, so nothing was granted yet
+                    self._tokens.invalidate(token)
+                    token = await self._tokens.get(timeout_s)
+                    sent = True
+                    response = await self._send(request, token, timeout_s)
+        except TokenUnavailable as exc:
+            raise _AttemptFailed(exc.message, exc.retryable, in_doubt=False, status=exc.status) from None
+        except TimeoutError:
+            raise _AttemptFailed(f"timed out after {timeout_s:.2f} s", True, in_doubt=sent) from None
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # Never reached AGS (for this request): safe to retry.
+            raise _AttemptFailed(f"cannot connect: {_describe(exc)}", True, in_doubt=False) from None
+        except httpx.TransportError as exc:
+            raise _AttemptFailed(f"transport error: {_describe(exc)}", True, in_doubt=sent) from None
+        _check(response)
+
+    async def _send(self, request: _Request, token: str, timeout_s: float) -> httpx.Response:
+        return await self._http.request(
+            request.method,
+            request.url,
+            content=request.body,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            timeout=timeout_s,
+        )
+
+    def _request_for(self, user_id: str, spec: RewardSpec) -> _Request:
+        if not user_id:
+            raise RewardGrantError("user id is empty", retryable=False)
+        user_path = (
+            f"{self._base_url}/platform/admin/namespaces/{_seg(self._namespace)}/users/{_seg(user_id)}"
+        )
+        if spec.type == "ITEM":
+            grants = [{"itemId": spec.reward_id, "itemNamespace": self._namespace, "quantity": spec.quantity}]
+            return _Request("POST", f"{user_path}/entitlements", msgspec.json.encode(grants))
+        # `source` is an optional CreditRequest field in the Platform API; REWARD labels the credit in the
+        # wallet's transaction history.
+        credit = {"amount": spec.quantity, "source": "REWARD"}
+        return _Request(
+            "PUT", f"{user_path}/wallets/{_seg(spec.reward_id)}/credit", msgspec.json.encode(credit)
+        )
+
+
+def _check(response: httpx.Response) -> None:
+    status = response.status_code
+    if response.is_success:
+        return
+    detail = f"HTTP {status}: {response.text[:MAX_ERROR_BODY]}"
+    if status in RETRYABLE_STATUSES or status >= 500:
+        # A 5xx may come after AGS applied the grant (e.g. a gateway timeout); 408/429 were not processed.
+        raise _AttemptFailed(
+            detail, True, in_doubt=status >= 500, status=status, retry_after_s=_retry_after(response)
+        )
+    raise _AttemptFailed(detail, False, in_doubt=False, status=status)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """``Retry-After`` in seconds; the HTTP-date form is ignored (AGS sends seconds)."""
+    try:
+        value = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+    return value if value >= 0 else None
+
+
+def _seg(value: str) -> str:
+    """One URL path segment: '/', '?', '#', '%' and the like must not change the route."""
+    return quote(value, safe="")
+
+
+def _describe(exc: httpx.TransportError) -> str:
+    return str(exc) or type(exc).__name__
