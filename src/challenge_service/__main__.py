@@ -1,0 +1,77 @@
+"""Command line: `challenge-service serve | check-config FILE | migrate`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+import uvloop
+
+from challenge_service.catalog import CatalogError, load_catalog
+from challenge_service.settings import SettingsError, load_settings
+
+
+def _serve() -> int:
+    from challenge_service.app import serve
+    from challenge_service.observability import configure_logging
+
+    settings = load_settings(os.environ)
+    configure_logging(settings)
+    uvloop.run(serve(settings))
+    return 0
+
+
+def _check_config(path: str) -> int:
+    try:
+        catalog = load_catalog(path)
+    except CatalogError as error:
+        print(f"{path}: {len(error.problems)} problem(s)", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    print(f"{path}: ok ({len(catalog.challenges)} challenges, {len(catalog.goals)} goals)")
+    return 0
+
+
+def _migrate() -> int:
+    from challenge_service.store.embedded import EMBEDDED_DATA_DIR, EmbeddedPostgres
+    from challenge_service.store.migrations import migrate
+
+    settings = load_settings(os.environ)
+    embedded = None if settings.database_url else EmbeddedPostgres(EMBEDDED_DATA_DIR)
+    conninfo = embedded.start() if embedded else settings.database_url
+    try:
+        applied = asyncio.run(migrate(conninfo))
+    finally:
+        if embedded:
+            embedded.stop()
+    print("\n".join(f"applied {name}" for name in applied) or "schema is up to date")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="challenge-service", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run REST + gRPC (settings from the environment, SPEC §2)")
+    check = commands.add_parser("check-config", help="validate a challenges.json without starting")
+    check.add_argument("path", nargs="?", default=os.environ.get("CHALLENGE_CONFIG_PATH", "challenges.json"))
+    commands.add_parser("migrate", help="apply pending migrations from sql/ and exit")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve()
+        if args.command == "check-config":
+            return _check_config(args.path)
+        return _migrate()
+    except SettingsError as error:
+        print(f"challenge-service: {error}", file=sys.stderr)
+        return 2
+    except CatalogError as error:
+        print(f"challenge-service: invalid challenge config:\n{error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Challenge reads: the catalog merged with the player's progress (SPEC §5)."""
+
+from __future__ import annotations
+
+from litestar import get
+from litestar.params import FromPath, FromQuery
+
+from challenge_service.api.deps import AnyRequest, Services
+from challenge_service.api.errors import challenge_not_found, invalid_input
+from challenge_service.api.views import challenge_view
+from challenge_service.api.wire import ChallengeList, ChallengeView
+from challenge_service.store.database import connection
+from challenge_service.store.progress import user_rows
+
+MAX_ID_LENGTH = 100
+
+
+def services(request: AnyRequest) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+async def current_user(request: AnyRequest) -> str:
+    user_id = await services(request).authenticate(dict(request.headers))
+    if len(user_id) > MAX_ID_LENGTH or not user_id.isprintable():
+        raise invalid_input(f"user id must be at most {MAX_ID_LENGTH} printable characters")
+    return user_id
+
+
+@get("/v1/challenges", summary="List challenges with the player's progress")
+async def list_challenges(request: AnyRequest, active_only: FromQuery[bool] = False) -> ChallengeList:
+    svc = services(request)
+    user_id = await current_user(request)
+    async with connection(svc.pool) as conn:
+        rows = await user_rows(conn, user_id)
+    now = svc.clock()
+    catalog = svc.catalog
+    return ChallengeList(
+        [challenge_view(catalog, challenge, rows, now, active_only) for challenge in catalog.challenges]
+    )
+
+
+@get("/v1/challenges/{challenge_id:str}", summary="One challenge with the player's progress")
+async def get_challenge(
+    request: AnyRequest,
+    challenge_id: FromPath[str],
+    active_only: FromQuery[bool] = False,
+) -> ChallengeView:
+    svc = services(request)
+    user_id = await current_user(request)
+    challenge = svc.catalog.challenge(challenge_id)
+    if challenge is None:
+        raise challenge_not_found(challenge_id)
+    async with connection(svc.pool) as conn:
+        rows = await user_rows(conn, user_id)
+    return challenge_view(svc.catalog, challenge, rows, svc.clock(), active_only)

@@ -1,0 +1,35 @@
+"""What route handlers are given: the services they use and the authenticated player."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import State
+from psycopg_pool import AsyncConnectionPool
+
+from challenge_service.catalog import Catalog
+
+Clock = Callable[[], datetime]
+# Resolves the player from request headers; raises ServiceError (401/403) when it cannot.
+Authenticator = Callable[[dict[str, str]], Awaitable[str]]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class Services:
+    """Shared by every request. `catalog` is replaced as a whole on reload, never mutated."""
+
+    catalog: Catalog
+    pool: AsyncConnectionPool
+    authenticate: Authenticator
+    clock: Clock = utc_now
+
+
+AnyRequest = Request[Any, Any, State]

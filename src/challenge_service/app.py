@@ -1,0 +1,147 @@
+"""Wiring and lifecycle: settings → database → catalog → HTTP + gRPC in one event loop → shutdown.
+
+Start-up order: embedded PostgreSQL (dev), migrations, pool, then the servers. Shutdown follows SPEC
+§2: stop accepting gRPC events, let in-flight calls finish, flush, stop HTTP, close the pool — each
+step bounded so the whole stop fits in `SHUTDOWN_BUDGET_S`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Iterator
+
+import structlog
+import uvicorn
+from grpclib.health.check import ServiceCheck
+from grpclib.health.service import OVERALL, Health
+from grpclib.server import Server as GrpcServer
+from psycopg_pool import AsyncConnectionPool
+
+from challenge_service.api.app import create_app
+from challenge_service.api.auth import mock_authenticator
+from challenge_service.api.deps import Authenticator, Services
+from challenge_service.catalog import load_catalog
+from challenge_service.settings import Settings
+from challenge_service.store.database import create_pool, ping
+from challenge_service.store.embedded import EMBEDDED_DATA_DIR, EmbeddedPostgres
+from challenge_service.store.migrations import migrate
+
+log = structlog.get_logger(__name__)
+
+SHUTDOWN_BUDGET_S = 10.0
+
+
+class _HttpServer(uvicorn.Server):
+    """Uvicorn without its own signal handling: the service decides the shutdown order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class Service:
+    """One running instance: REST, gRPC and the shared pool, started and stopped as a unit."""
+
+    def __init__(self, settings: Settings, *, host: str = "0.0.0.0") -> None:
+        self.settings = settings
+        self.host = host
+        self._embedded: EmbeddedPostgres | None = None
+        self._pool: AsyncConnectionPool | None = None
+        self._grpc: GrpcServer | None = None
+        self._http: _HttpServer | None = None
+        self._http_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            # Leave nothing half-started (ports, pool, embedded server) behind a failed start.
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
+        settings = self.settings
+        catalog = load_catalog(settings.challenge_config_path)
+        conninfo = settings.database_url
+        if not conninfo:
+            self._embedded = EmbeddedPostgres(EMBEDDED_DATA_DIR)
+            conninfo = await asyncio.to_thread(self._embedded.start)
+        await migrate(conninfo)
+        self._pool = pool = create_pool(conninfo, max_size=settings.db_pool_size)
+        await pool.open(wait=True, timeout=30)
+
+        services = Services(catalog=catalog, pool=pool, authenticate=self._authenticator())
+
+        async def database_reachable() -> bool:
+            return await ping(pool)
+
+        health = Health({OVERALL: [ServiceCheck(database_reachable, check_ttl=1.0, check_timeout=2.0)]})
+        self._grpc = GrpcServer([health])
+        await self._grpc.start(self.host, settings.grpc_port)
+
+        config = uvicorn.Config(
+            create_app(services, settings.base_path),
+            host=self.host,
+            port=settings.http_port,
+            loop="none",
+            lifespan="off",
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            timeout_graceful_shutdown=5,
+        )
+        self._http = _HttpServer(config)
+        self._http_task = asyncio.create_task(self._http.serve(), name="http")
+        while not self._http.started:
+            if self._http_task.done():
+                # serve() returns early (or raises) when it cannot bind the port.
+                await self._http_task
+                raise RuntimeError(f"HTTP server did not start on port {settings.http_port}")
+            await asyncio.sleep(0.01)
+        log.info(
+            "service started",
+            http_port=settings.http_port,
+            grpc_port=settings.grpc_port,
+            base_path=settings.base_path,
+            namespace=settings.namespace,
+            embedded_database=settings.embedded_database,
+            goals=len(catalog.goals),
+        )
+
+    def _authenticator(self) -> Authenticator:
+        if not self.settings.auth_enabled:
+            return mock_authenticator()
+        raise NotImplementedError("JWT authentication is wired in by the REST issue")
+
+    async def stop(self) -> None:
+        """Stop in SPEC §2 order; every step runs even if an earlier one failed or timed out."""
+        if self._grpc is not None:
+            self._grpc.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._grpc.wait_closed(), timeout=SHUTDOWN_BUDGET_S / 3)
+        if self._http is not None and self._http_task is not None:
+            self._http.should_exit = True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._http_task, timeout=SHUTDOWN_BUDGET_S / 3)
+        if self._pool is not None:
+            await self._pool.close(timeout=2.0)
+        if self._embedded is not None:
+            await asyncio.to_thread(self._embedded.stop)
+        log.info("service stopped")
+
+
+async def serve(settings: Settings) -> None:
+    """Run until SIGTERM or SIGINT, then shut down in order."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    service = Service(settings)
+    try:
+        await service.start()
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        await service.stop()

@@ -1,0 +1,133 @@
+"""How a (player, goal) row changes: rotation resets, events, and what a player is shown (SPEC §7).
+
+A row is a `Progress` value; every rule returns a new one. The caller passes `now`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Literal
+
+from challenge_service.catalog import Goal
+from challenge_service.rules.periods import period_end
+
+Status = Literal["not_started", "in_progress", "completed", "claimed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """The stored state of one (player, goal) row, as in `user_goal_progress`."""
+
+    progress: int = 0
+    baseline: int | None = None
+    status: Status = "not_started"
+    is_active: bool = False
+    assigned_at: datetime | None = None
+    completed_at: datetime | None = None
+    claimed_at: datetime | None = None
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """Buffered events for one (player, goal), merged (SPEC §8).
+
+    A stat event sets the raw value (`value`) and adds its `inc`; a login adds 1 to `add` and to `inc`.
+    A goal receives only one of the two kinds. Merging keeps the last value and sums the increments,
+    which yields the same row as applying the events one by one.
+    """
+
+    value: int | None = None
+    add: int = 0
+    inc: int = 0
+
+    def merge(self, later: Delta) -> Delta:
+        return Delta(
+            value=later.value if later.value is not None else self.value,
+            add=self.add + later.add,
+            inc=self.inc + later.inc,
+        )
+
+
+def login_delta(count: int = 1) -> Delta:
+    return Delta(add=count, inc=count)
+
+
+def stat_delta(latest_value: float, inc: float) -> Delta:
+    return Delta(value=int(latest_value), inc=int(inc))
+
+
+def initial_expiry(goal: Goal, now: datetime) -> datetime | None:
+    return period_end(goal.rotation.schedule, now) if goal.rotation and goal.rotation.enabled else None
+
+
+def is_rotated(row: Progress, now: datetime) -> bool:
+    return row.expires_at is not None and row.expires_at <= now
+
+
+def rotate(goal: Goal, row: Progress, now: datetime) -> Progress:
+    """Apply a due rotation reset (or return the row unchanged when none is due)."""
+    rotation = goal.rotation
+    if rotation is None or not rotation.enabled or not is_rotated(row, now):
+        return row
+    moved = replace(row, expires_at=period_end(rotation.schedule, now))
+    on_expiry = rotation.on_expiry
+    if row.status == "claimed":
+        # A claimed goal comes back only when reselection is allowed; otherwise it stays claimed so
+        # the reward can never be granted twice.
+        if not on_expiry.allow_reselection:
+            return moved
+    elif not on_expiry.reset_progress:
+        return moved
+    return replace(moved, baseline=None, status="not_started", completed_at=None, claimed_at=None)
+
+
+def displayed(goal: Goal, row: Progress) -> int:
+    if goal.requirement.progress_mode == "absolute":
+        return row.progress
+    if row.baseline is None:
+        return 0
+    return max(row.progress - row.baseline, 0)
+
+
+def apply(goal: Goal, row: Progress, delta: Delta, now: datetime) -> Progress:
+    """One flush of buffered events onto a row: rotation first, then the events. Inactive rows do not
+    move at all; a claimed row moves only if rotation resets it for reselection."""
+    if not row.is_active:
+        return row
+    row = rotate(goal, row, now)
+    if row.status == "claimed":
+        return row
+    raw = delta.value if delta.value is not None else row.progress + delta.add
+    baseline = row.baseline
+    if goal.requirement.progress_mode == "relative" and baseline is None:
+        # The baseline excludes this batch's own increments so the first event counts.
+        baseline = raw - delta.inc
+    row = replace(row, progress=raw, baseline=baseline)
+    if row.status == "completed":
+        return row
+    if displayed(goal, row) >= goal.requirement.target_value:
+        return replace(row, status="completed", completed_at=now)
+    return replace(row, status="in_progress")
+
+
+def view(goal: Goal, row: Progress | None, now: datetime) -> Progress:
+    """What a player is shown: the stored row with any due reset applied (SPEC §7 'reads show the
+    reset state before it is persisted'); a missing row reads as a fresh, inactive one."""
+    if row is None:
+        return Progress()
+    return rotate(goal, row, now)
+
+
+def locked(
+    goal: Goal, rows: Mapping[str, Progress], now: datetime, lookup: Callable[[str], Goal | None]
+) -> bool:
+    """Some prerequisite is neither completed nor claimed (as displayed after rotation)."""
+    for prerequisite in goal.prerequisites:
+        row = rows.get(prerequisite)
+        other = lookup(prerequisite)
+        if row is None or other is None or view(other, row, now).status not in ("completed", "claimed"):
+            return True
+    return False
