@@ -12,6 +12,7 @@ import contextlib
 import signal
 from collections.abc import Iterator
 
+import httpx
 import structlog
 import uvicorn
 from grpclib.health.check import ServiceCheck
@@ -20,9 +21,11 @@ from grpclib.server import Server as GrpcServer
 from psycopg_pool import AsyncConnectionPool
 
 from challenge_service.api.app import create_app
-from challenge_service.api.auth import mock_authenticator
+from challenge_service.api.auth import jwt_authenticator, mock_authenticator
 from challenge_service.api.deps import Authenticator, Services
+from challenge_service.auth import JwksVerifier
 from challenge_service.catalog import load_catalog
+from challenge_service.rewards import AgsRewardClient, MockRewardClient, RewardClient
 from challenge_service.settings import Settings
 from challenge_service.store.database import create_pool, ping
 from challenge_service.store.embedded import EMBEDDED_DATA_DIR, EmbeddedPostgres
@@ -52,6 +55,9 @@ class Service:
         self._grpc: GrpcServer | None = None
         self._http: _HttpServer | None = None
         self._http_task: asyncio.Task[None] | None = None
+        self._ags_http: httpx.AsyncClient | None = None
+        # Set by start(); tests swap the clock or the reward client through it.
+        self.services: Services | None = None
 
     async def start(self) -> None:
         try:
@@ -72,7 +78,14 @@ class Service:
         self._pool = pool = create_pool(conninfo, max_size=settings.db_pool_size)
         await pool.open(wait=True, timeout=30)
 
-        services = Services(catalog=catalog, pool=pool, authenticate=self._authenticator())
+        # One HTTP client for every call to AGS (JWKS, IAM token, Platform): keep-alive connections.
+        self._ags_http = httpx.AsyncClient(timeout=10.0)
+        self.services = services = Services(
+            catalog=catalog,
+            pool=pool,
+            authenticate=self._authenticator(self._ags_http),
+            rewards=self._reward_client(self._ags_http),
+        )
 
         async def database_reachable() -> bool:
             return await ping(pool)
@@ -110,10 +123,20 @@ class Service:
             goals=len(catalog.goals),
         )
 
-    def _authenticator(self) -> Authenticator:
-        if not self.settings.auth_enabled:
+    def _authenticator(self, http: httpx.AsyncClient) -> Authenticator:
+        settings = self.settings
+        if not settings.auth_enabled:
             return mock_authenticator()
-        raise NotImplementedError("JWT authentication is wired in by the REST issue")
+        jwks_url = f"{settings.ab_base_url}/iam/v3/oauth/jwks"
+        return jwt_authenticator(JwksVerifier(jwks_url, settings.namespace, http))
+
+    def _reward_client(self, http: httpx.AsyncClient) -> RewardClient:
+        settings = self.settings
+        if settings.reward_client_mode == "mock":
+            return MockRewardClient()
+        return AgsRewardClient(
+            settings.ab_base_url, settings.ab_client_id, settings.ab_client_secret, settings.namespace, http
+        )
 
     async def stop(self) -> None:
         """Stop in SPEC §2 order; every step runs even if an earlier one failed or timed out."""
@@ -125,6 +148,8 @@ class Service:
             self._http.should_exit = True
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._http_task, timeout=SHUTDOWN_BUDGET_S / 3)
+        if self._ags_http is not None:
+            await self._ags_http.aclose()
         if self._pool is not None:
             await self._pool.close(timeout=2.0)
         if self._embedded is not None:

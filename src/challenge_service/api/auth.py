@@ -5,6 +5,8 @@ from __future__ import annotations
 import structlog
 
 from challenge_service.api.deps import Authenticator
+from challenge_service.api.errors import permission_denied, unauthenticated
+from challenge_service.auth import AuthError, JwksVerifier, parse_bearer
 
 log = structlog.get_logger(__name__)
 
@@ -20,5 +22,17 @@ def mock_authenticator() -> Authenticator:
     async def authenticate(headers: dict[str, str]) -> str:
         # Header names arrive lower-cased from the ASGI server, so any spelling matches.
         return headers.get("x-mock-user-id") or MOCK_DEFAULT_USER
+
+    return authenticate
+
+
+def jwt_authenticator(verifier: JwksVerifier) -> Authenticator:
+    async def authenticate(headers: dict[str, str]) -> str:
+        try:
+            return await verifier.verify(parse_bearer(headers.get("authorization")))
+        except AuthError as error:
+            if error.status == 403:
+                raise permission_denied(error.message) from None
+            raise unauthenticated(error.message) from None
 
     return authenticate

@@ -12,6 +12,7 @@ from litestar.datastructures import State
 from psycopg_pool import AsyncConnectionPool
 
 from challenge_service.catalog import Catalog
+from challenge_service.rewards import RewardClient
 
 Clock = Callable[[], datetime]
 # Resolves the player from request headers; raises ServiceError (401/403) when it cannot.
@@ -29,6 +30,7 @@ class Services:
     catalog: Catalog
     pool: AsyncConnectionPool
     authenticate: Authenticator
+    rewards: RewardClient
     clock: Clock = utc_now
 
 
