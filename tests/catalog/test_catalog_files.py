@@ -10,8 +10,16 @@ import pytest
 from challenge_service.catalog import Catalog, load_catalog
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-REFERENCE_FILE = REPO_ROOT.parent / "shared" / "reference" / "challenges.json"
+# A byte-for-byte copy of the Go reference's shipped file, kept in the repo so the test does not depend
+# on where the clone sits; test_reference_copy_is_unchanged checks it against the original when present.
+REFERENCE_FILE = REPO_ROOT / "tests" / "fixtures" / "reference_challenges.json"
+ORIGINAL_REFERENCE = REPO_ROOT.parent / "shared" / "reference" / "challenges.json"
 DEMO_FILE = REPO_ROOT / "challenges.json"
+
+
+@pytest.mark.skipif(not ORIGINAL_REFERENCE.exists(), reason="shared/ is not beside this clone")
+def test_reference_copy_is_unchanged() -> None:
+    assert REFERENCE_FILE.read_bytes() == ORIGINAL_REFERENCE.read_bytes()
 
 
 @pytest.fixture(scope="module")
