@@ -23,6 +23,7 @@ from psycopg_pool import AsyncConnectionPool
 from challenge_service.api.app import create_app
 from challenge_service.api.auth import jwt_authenticator, mock_authenticator
 from challenge_service.api.deps import Authenticator, Services
+from challenge_service.api.request_log import RequestLog
 from challenge_service.auth import JwksVerifier
 from challenge_service.catalog import load_catalog
 from challenge_service.rewards import AgsRewardClient, MockRewardClient, RewardClient
@@ -95,7 +96,7 @@ class Service:
         await self._grpc.start(self.host, settings.grpc_port)
 
         config = uvicorn.Config(
-            create_app(services, settings.base_path),
+            RequestLog(create_app(services, settings.base_path)),
             host=self.host,
             port=settings.http_port,
             loop="none",
