@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import structlog
@@ -18,14 +18,17 @@ import uvicorn
 from grpclib.health.check import ServiceCheck
 from grpclib.health.service import OVERALL, Health
 from grpclib.server import Server as GrpcServer
+from litestar.types import ASGIApp
 from psycopg_pool import AsyncConnectionPool
 
 from challenge_service.api.app import create_app
 from challenge_service.api.auth import jwt_authenticator, mock_authenticator
 from challenge_service.api.deps import Authenticator, Services
-from challenge_service.api.request_log import RequestLog
+from challenge_service.api.metrics_app import metrics_app, with_metrics
+from challenge_service.api.observe import ObserveRequests
 from challenge_service.auth import JwksVerifier
 from challenge_service.catalog import load_catalog
+from challenge_service.metrics import register_pool
 from challenge_service.rewards import AgsRewardClient, MockRewardClient, RewardClient
 from challenge_service.settings import Settings
 from challenge_service.store.database import create_pool, ping
@@ -54,8 +57,8 @@ class Service:
         self._embedded: EmbeddedPostgres | None = None
         self._pool: AsyncConnectionPool | None = None
         self._grpc: GrpcServer | None = None
-        self._http: _HttpServer | None = None
-        self._http_task: asyncio.Task[None] | None = None
+        self._http_servers: list[tuple[_HttpServer, asyncio.Task[None]]] = []
+        self._unregister_pool_metrics: Callable[[], None] = lambda: None
         self._ags_http: httpx.AsyncClient | None = None
         # Set by start(); tests swap the clock or the reward client through it.
         self.services: Services | None = None
@@ -95,25 +98,13 @@ class Service:
         self._grpc = GrpcServer([health])
         await self._grpc.start(self.host, settings.grpc_port)
 
-        config = uvicorn.Config(
-            RequestLog(create_app(services, settings.base_path)),
-            host=self.host,
-            port=settings.http_port,
-            loop="none",
-            lifespan="off",
-            log_config=None,
-            access_log=False,
-            server_header=False,
-            timeout_graceful_shutdown=5,
-        )
-        self._http = _HttpServer(config)
-        self._http_task = asyncio.create_task(self._http.serve(), name="http")
-        while not self._http.started:
-            if self._http_task.done():
-                # serve() returns early (or raises) when it cannot bind the port.
-                await self._http_task
-                raise RuntimeError(f"HTTP server did not start on port {settings.http_port}")
-            await asyncio.sleep(0.01)
+        api = ObserveRequests(create_app(services, settings.base_path))
+        if settings.metrics_port:
+            await self._serve_http(api, settings.http_port)
+            await self._serve_http(metrics_app, settings.metrics_port)
+        else:
+            await self._serve_http(with_metrics(api), settings.http_port)
+        self._unregister_pool_metrics = register_pool(pool.get_stats)
         log.info(
             "service started",
             http_port=settings.http_port,
@@ -123,6 +114,28 @@ class Service:
             embedded_database=settings.embedded_database,
             goals=len(catalog.goals),
         )
+
+    async def _serve_http(self, app: ASGIApp, port: int) -> None:
+        config = uvicorn.Config(
+            app,
+            host=self.host,
+            port=port,
+            loop="none",
+            lifespan="off",
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            timeout_graceful_shutdown=5,
+        )
+        server = _HttpServer(config)
+        task = asyncio.create_task(server.serve(), name=f"http:{port}")
+        self._http_servers.append((server, task))
+        while not server.started:
+            if task.done():
+                # serve() returns early (or raises) when it cannot bind the port.
+                await task
+                raise RuntimeError(f"HTTP server did not start on port {port}")
+            await asyncio.sleep(0.01)
 
     def _authenticator(self, http: httpx.AsyncClient) -> Authenticator:
         settings = self.settings
@@ -145,10 +158,12 @@ class Service:
             self._grpc.close()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._grpc.wait_closed(), timeout=SHUTDOWN_BUDGET_S / 3)
-        if self._http is not None and self._http_task is not None:
-            self._http.should_exit = True
+        for server, _ in self._http_servers:
+            server.should_exit = True
+        for _, task in self._http_servers:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._http_task, timeout=SHUTDOWN_BUDGET_S / 3)
+                await asyncio.wait_for(task, timeout=SHUTDOWN_BUDGET_S / 3)
+        self._unregister_pool_metrics()
         if self._ags_http is not None:
             await self._ags_http.aclose()
         if self._pool is not None:

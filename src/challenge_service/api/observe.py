@@ -1,4 +1,4 @@
-"""One log line per request: method, route template, status, duration, user (SPEC §9).
+"""Per request: one log line (method, route template, status, duration, user) and the REST metrics.
 
 A plain ASGI wrapper around the Litestar app, so it also sees 404/405 answers that never reach a route.
 """
@@ -12,10 +12,12 @@ import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from challenge_service.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
 log = structlog.get_logger("challenge_service.http")
 
 
-class RequestLog:
+class ObserveRequests:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -35,12 +37,18 @@ class RequestLog:
         try:
             await self.app(scope, receive, send_capturing_status)
         finally:
+            elapsed = time.perf_counter() - started
             state: dict[str, Any] = scope.get("state") or {}
+            # Unmatched paths share one label value so scanners cannot blow up the metric's cardinality.
+            route = scope.get("path_template") or "<unmatched>"
+            method, code = scope["method"], str(status)
+            HTTP_REQUESTS.labels(route, method, code).inc()
+            HTTP_LATENCY.labels(route, method, code).observe(elapsed)
             log.info(
                 "request",
-                method=scope["method"],
+                method=method,
                 route=scope.get("path_template") or scope["path"],
                 status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(elapsed * 1000, 2),
                 user_id=state.get("user_id", ""),
             )

@@ -1,0 +1,93 @@
+"""Prometheus metrics (SPEC §9): defined once here, incremented where things happen.
+
+Names use the `challenge_` prefix. Label values are bounded: route templates (not raw paths), gRPC
+method names, fixed outcome/reason words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+# Sub-millisecond buckets matter: most answers here take 1–20 ms.
+_LATENCY = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+HTTP_REQUESTS = Counter(
+    "challenge_http_requests_total",
+    "REST requests by route template, method and status",
+    ["route", "method", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "challenge_http_request_duration_seconds",
+    "REST request latency by route template, method and status",
+    ["route", "method", "status"],
+    buckets=_LATENCY,
+)
+GRPC_REQUESTS = Counter(
+    "challenge_grpc_requests_total", "gRPC calls by method and status", ["method", "status"]
+)
+GRPC_LATENCY = Histogram(
+    "challenge_grpc_request_duration_seconds",
+    "gRPC call latency by method and status",
+    ["method", "status"],
+    buckets=_LATENCY,
+)
+EVENTS = Counter(
+    "challenge_events_total",
+    "Events by outcome (received, applied, ignored, deduplicated, rejected) and reason",
+    ["outcome", "reason"],
+)
+BUFFER_ENTRIES = Gauge("challenge_buffer_entries", "Pending (user, goal) entries in the write buffer")
+FLUSH_DURATION = Histogram(
+    "challenge_flush_duration_seconds", "Duration of one flush transaction", buckets=_LATENCY
+)
+FLUSH_ROWS = Histogram(
+    "challenge_flush_rows",
+    "Buffer entries written per flush",
+    buckets=(1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000),
+)
+FLUSH_FAILURES = Counter("challenge_flush_failures_total", "Flushes that failed and were retried")
+FLUSH_STATEMENTS = Counter("challenge_flush_statements_total", "SQL statements issued by flushes")
+ACK_LATENCY = Histogram(
+    "challenge_event_ack_latency_seconds",
+    "Time from receiving an event to answering it (durable mode waits for the commit)",
+    buckets=_LATENCY,
+)
+REWARD_GRANTS = Counter("challenge_reward_grants_total", "Reward grants by outcome", ["outcome"])
+CATALOG_RELOADS = Counter("challenge_catalog_reloads_total", "Catalog reloads by result", ["result"])
+
+# Known label values start at 0 so dashboards and alerts see the series before the first occurrence.
+for _outcome in ("granted", "failed", "in_doubt"):
+    REWARD_GRANTS.labels(_outcome)
+for _result in ("ok", "rejected"):
+    CATALOG_RELOADS.labels(_result)
+
+
+class PoolCollector(Collector):
+    """Reads the connection pool's own statistics at scrape time."""
+
+    def __init__(self, stats: Callable[[], dict[str, int]]) -> None:
+        self._stats = stats
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        stats = self._stats()
+        for key, help_text in (
+            ("pool_size", "Connections currently open in the pool"),
+            ("pool_available", "Idle connections in the pool"),
+            ("requests_waiting", "Requests waiting for a pooled connection"),
+        ):
+            yield GaugeMetricFamily(f"challenge_db_{key}", help_text, value=stats.get(key, 0))
+
+
+def register_pool(stats: Callable[[], dict[str, int]]) -> Callable[[], None]:
+    """Expose a pool's statistics; returns the function that removes them again (at shutdown)."""
+    collector = PoolCollector(stats)
+    REGISTRY.register(collector)
+    return lambda: REGISTRY.unregister(collector)
+
+
+def exposition() -> tuple[bytes, str]:
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
