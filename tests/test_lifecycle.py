@@ -110,3 +110,11 @@ def test_check_config_validates_without_starting(tmp_path: Path) -> None:
     lines = result.stderr.decode().splitlines()
     assert lines[0].endswith("problem(s)")
     assert any("challenges[0].goals[0].name" in line for line in lines[1:])
+
+
+def test_an_unreachable_database_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    env = _env(f"postgresql://nobody@/challenge?host={tmp_path}")
+    result = subprocess.run([*COMMAND, "serve"], env=env, capture_output=True, timeout=30)
+    assert result.returncode == 1
+    (line,) = [line for line in result.stderr.decode().splitlines() if line.startswith("challenge-service:")]
+    assert line.startswith("challenge-service: cannot reach the database: ")

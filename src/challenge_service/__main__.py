@@ -7,10 +7,12 @@ import asyncio
 import os
 import sys
 
+import psycopg
 import uvloop
 
 from challenge_service.catalog import CatalogError, load_catalog
 from challenge_service.settings import SettingsError, load_settings
+from challenge_service.store.embedded import EmbeddedUnavailable
 
 
 def _serve() -> int:
@@ -71,6 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     except CatalogError as error:
         print(f"challenge-service: invalid challenge config:\n{error}", file=sys.stderr)
         return 2
+    except EmbeddedUnavailable as error:
+        print(f"challenge-service: {error}", file=sys.stderr)
+        return 2
+    except psycopg.OperationalError as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        print(f"challenge-service: cannot reach the database: {reason}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

