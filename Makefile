@@ -44,3 +44,39 @@ clean:
 # Regenerate the committed protobuf/grpclib modules from proto/ (see proto/README.md).
 proto: $(STAMP)
 	bash proto/generate.sh
+
+# Load benchmark (SPEC §10; docs/performance.md). Everything it starts it stops again; results go to
+# bench/results/<timestamp>/report.md. Knobs: SCENARIO(S)=sessions|api|events|combined (comma list),
+# VUS, EVENT_RATE, REQUEST_RATE, DURATION (per scenario, e.g. 10m), ACK_MODE=durable|buffered,
+# QUICK=1 (≈ 2 minutes), PROFILE=1 (py-spy flame graph), STEP_RATES, STEP_DURATION, BENCH_ARGS.
+.PHONY: bench bench-compare bench-install
+SCENARIO      ?= sessions
+SCENARIOS     ?= $(SCENARIO)
+VUS           ?= 150
+EVENT_RATE    ?= 500
+REQUEST_RATE  ?= 1000
+DURATION      ?=
+ACK_MODE      ?= durable
+QUICK         ?=
+PROFILE       ?=
+STEP_RATES    ?=
+STEP_DURATION ?=
+BENCH_STAMP   := $(VENV)/.bench-installed
+_yes = $(filter 1 yes true,$(1))
+
+$(BENCH_STAMP): $(STAMP) bench/requirements.txt
+	$(BIN)/pip install --quiet -r bench/requirements.txt
+	touch $(BENCH_STAMP)
+
+bench-install: $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python bench/run.py --scenarios $(SCENARIOS) --vus $(VUS) --event-rate $(EVENT_RATE) \
+		--request-rate $(REQUEST_RATE) --ack-mode $(ACK_MODE) \
+		$(if $(DURATION),--duration $(DURATION)) $(if $(call _yes,$(QUICK)),--quick) \
+		$(if $(call _yes,$(PROFILE)),--profile) $(if $(STEP_RATES),--step-rates $(STEP_RATES)) \
+		$(if $(STEP_DURATION),--step-duration $(STEP_DURATION)) $(BENCH_ARGS)
+
+# Per-metric ratios B ÷ A between two result directories (reads their collected.json).
+bench-compare: $(BENCH_STAMP)
+	$(BIN)/python bench/compare.py $(A) $(B)

@@ -1,0 +1,39 @@
+// `api` scenario: constant-rate GET challenges (80 %) and claim (20 %) for seeded users with 10 active goals.
+// Claim i goes to user i mod U, completed slot ⌊i / U⌋, so no goal is claimed twice while the seeded
+// claimable goals last (bench/generate.py sizes U from the planned rate and duration).
+import exec from 'k6/execution';
+import { api, DATA, DURATION, SUMMARY_TREND_STATS, thresholds, pick } from './lib.js';
+
+const RATE = Number(__ENV.REQUEST_RATE || 1000);
+const USERS = DATA.apiUsers;
+const SLOTS = DATA.claimSlots;
+
+function arrival(execName, rate) {
+  return {
+    executor: 'constant-arrival-rate', exec: execName, rate: Math.max(1, Math.round(rate)), timeUnit: '1s',
+    duration: DURATION, preAllocatedVUs: Math.max(10, Math.ceil(rate / 20)),
+    maxVUs: Math.max(50, Math.ceil(rate / 2)),
+  };
+}
+
+export const apiScenarios = {
+  browse: arrival('browse', RATE * 0.8),
+  claim: arrival('claim', RATE * 0.2),
+};
+
+export const options = {
+  scenarios: apiScenarios,
+  thresholds: thresholds(['browse', 'claim'], []),
+  summaryTrendStats: SUMMARY_TREND_STATS,
+};
+
+export function browse() {
+  api('GET', 'browse', '/v1/challenges', null, pick(USERS));
+}
+
+export function claim() {
+  const i = exec.scenario.iterationInTest;
+  const user = USERS[i % USERS.length];
+  const slot = SLOTS[Math.floor(i / USERS.length) % SLOTS.length];
+  api('POST', 'claim', `/v1/challenges/${slot.challengeId}/goals/${slot.goalId}/claim`, {}, user);
+}

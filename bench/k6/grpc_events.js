@@ -1,0 +1,66 @@
+// Unary AGS events over plaintext gRPC (SPEC §6), built from our own proto files with k6/net/grpc.
+import grpc from 'k6/net/grpc';
+import { check } from 'k6';
+import exec from 'k6/execution';
+import { failures, reqOk, RUN_ID } from './lib.js';
+
+export const GRPC_ADDR = __ENV.GRPC_ADDR || '127.0.0.1:6565';
+const NAMESPACE = __ENV.NAMESPACE || 'accelbyte';
+const LOGIN_METHOD = 'accelbyte.iam.account.v1.UserAuthenticationUserLoggedInService/OnMessage';
+const STAT_METHOD = 'accelbyte.social.statistic.v1.StatisticStatItemUpdatedService/OnMessage';
+const STAT_CODES = ['enemy_kills', 'login_count', 'games_played', 'headshots', 'wins'];
+const START_MS = Date.now();
+// Calls in the first WARMUP_S seconds of a scenario are tagged phase=warmup (connections opening, VUs
+// allocating); the step search judges only phase=steady.
+const WARMUP_MS = Number(__ENV.WARMUP_S || 0) * 1000;
+
+function phase() {
+  return Date.now() - exec.scenario.startTime < WARMUP_MS ? 'warmup' : 'steady';
+}
+
+// Init context: every VU loads the protos and keeps one connection (opened on its first event).
+const client = new grpc.Client();
+client.load([__ENV.PROTO_DIR || '../../proto'], 'accelbyte/iam/account/v1/account.proto',
+  'accelbyte/social/statistic/v1/statistic.proto');
+let connected = false;
+
+// 20 % logins, 80 % stat updates. Stat values grow with the run's age so absolute goals complete.
+export function sendEvent(user) {
+  if (!connected) {
+    client.connect(GRPC_ADDR, { plaintext: true, timeout: '10s' });
+    connected = true;
+  }
+  const id = `${RUN_ID}-${exec.scenario.name}-${exec.scenario.iterationInTest}`;
+  let endpoint;
+  let res;
+  const ph = phase();
+  if (Math.random() < 0.2) {
+    endpoint = 'grpc_login';
+    res = client.invoke(LOGIN_METHOD, {
+      payload: { user_account: { user_id: user, namespace: NAMESPACE } },
+      id, version: 1, name: 'userLoggedIn', namespace: NAMESPACE, user_id: user,
+      timestamp: new Date().toISOString(),
+    }, { tags: { endpoint, phase: ph } });
+  } else {
+    endpoint = 'grpc_stat';
+    const statCode = STAT_CODES[Math.floor(Math.random() * STAT_CODES.length)];
+    const ageS = (Date.now() - START_MS) / 1000;
+    res = client.invoke(STAT_METHOD, {
+      payload: {
+        namespace: NAMESPACE, stat_code: statCode, user_id: user,
+        latest_value: Math.floor(ageS / 2 + Math.random() * 20), inc: 1 + Math.floor(Math.random() * 3),
+      },
+      id, version: 1, name: 'statItemUpdated', namespace: NAMESPACE, user_id: user,
+      timestamp: new Date().toISOString(),
+    }, { tags: { endpoint, phase: ph } });
+  }
+  const ok = res !== null && res.status === grpc.StatusOK;
+  check(res, { [`${endpoint} status ok`]: () => ok });
+  reqOk.add(ok, { endpoint, phase: ph });
+  if (!ok) {
+    const status = res ? String(res.status) : 'none';
+    const err = res && res.error ? String(res.error.message || res.error).slice(0, 60) : 'GRPC_ERROR';
+    failures.add(1, { endpoint, status: `grpc_${status}`, err, phase: ph });
+  }
+  return ok;
+}
