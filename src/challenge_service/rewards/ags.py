@@ -6,7 +6,8 @@ WALLET → PUT  /platform/admin/namespaces/{ns}/users/{userId}/wallets/{currency
 Retry policy: 408, 429, 5xx, connection errors and timeouts are retried with back-off (default 0.5 s, 1 s,
 2 s; 4 attempts) inside one total time budget; each attempt's timeout shrinks to what is left of it, so a
 claim never waits longer than ``budget_s``. Any other 4xx fails at once. A retry after an attempt whose
-outcome is unknown can grant twice; that risk is reported as ``RewardGrantError.in_doubt`` for the ledger.
+outcome is unknown could grant twice, so such an attempt (sent, then a timeout, a dropped connection or a
+504) is not retried: it is reported as ``RewardGrantError.in_doubt`` for the ledger.
 """
 
 from __future__ import annotations
@@ -91,7 +92,9 @@ class AgsRewardClient:
                 await self._attempt(request, min(self._attempt_timeout_s, deadline - self._clock()))
             except _AttemptFailed as failure:
                 in_doubt = in_doubt or failure.in_doubt
-                delay_s = self._delay_before_next(attempt, failure, deadline)
+                # Never retry an attempt that may have been applied: a second request could grant twice.
+                # The claim ledger keeps such a grant in doubt for an operator instead.
+                delay_s = None if in_doubt else self._delay_before_next(attempt, failure, deadline)
                 if delay_s is None:
                     log.error("reward_grant_failed", **context, attempts=attempt, reason=failure.reason)
                     raise RewardGrantError(
@@ -181,9 +184,10 @@ def _check(response: httpx.Response) -> None:
         return
     detail = f"HTTP {status}: {response.text[:MAX_ERROR_BODY]}"
     if status in RETRYABLE_STATUSES or status >= 500:
-        # A 5xx may come after AGS applied the grant (e.g. a gateway timeout); 408/429 were not processed.
+        # AGS answering 5xx says the grant failed, so a retry is safe; only a gateway timeout (504) leaves
+        # open whether AGS applied it behind the gateway. 408/429 were not processed.
         raise _AttemptFailed(
-            detail, True, in_doubt=status >= 500, status=status, retry_after_s=_retry_after(response)
+            detail, True, in_doubt=status == 504, status=status, retry_after_s=_retry_after(response)
         )
     raise _AttemptFailed(detail, False, in_doubt=False, status=status)
 
