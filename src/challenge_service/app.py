@@ -28,6 +28,7 @@ from challenge_service.api.metrics_app import metrics_app, with_metrics
 from challenge_service.api.observe import ObserveRequests
 from challenge_service.auth import JwksVerifier
 from challenge_service.catalog import load_catalog
+from challenge_service.events import EventPipeline
 from challenge_service.metrics import register_pool
 from challenge_service.rewards import AgsRewardClient, MockRewardClient, RewardClient
 from challenge_service.settings import Settings
@@ -57,6 +58,7 @@ class Service:
         self._embedded: EmbeddedPostgres | None = None
         self._pool: AsyncConnectionPool | None = None
         self._grpc: GrpcServer | None = None
+        self._events: EventPipeline | None = None
         self._http_servers: list[tuple[_HttpServer, asyncio.Task[None]]] = []
         self._unregister_pool_metrics: Callable[[], None] = lambda: None
         self._ags_http: httpx.AsyncClient | None = None
@@ -95,7 +97,13 @@ class Service:
             return await ping(pool)
 
         health = Health({OVERALL: [ServiceCheck(database_reachable, check_ttl=1.0, check_timeout=2.0)]})
-        self._grpc = GrpcServer([health])
+        # The flusher reads the catalog and the clock through `services`, so a reload or a test's
+        # clock applies to REST and events alike.
+        self._events = events = EventPipeline(
+            settings, pool, catalog=lambda: services.catalog, clock=lambda: services.clock()
+        )
+        events.start()
+        self._grpc = GrpcServer([health, *events.servicers])
         await self._grpc.start(self.host, settings.grpc_port)
 
         api = ObserveRequests(create_app(services, settings.base_path))
@@ -154,10 +162,14 @@ class Service:
 
     async def stop(self) -> None:
         """Stop in SPEC §2 order; every step runs even if an earlier one failed or timed out."""
+        if self._events is not None:
+            # Stop accepting events and listening, let running calls answer, flush the buffer.
+            # grpclib's close() cancels running handlers, so it comes only after this drain.
+            await self._events.stop(self._grpc, timeout_s=SHUTDOWN_BUDGET_S / 2)
         if self._grpc is not None:
             self._grpc.close()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._grpc.wait_closed(), timeout=SHUTDOWN_BUDGET_S / 3)
+                await asyncio.wait_for(self._grpc.wait_closed(), timeout=1.0)
         for server, _ in self._http_servers:
             server.should_exit = True
         for _, task in self._http_servers:

@@ -44,6 +44,8 @@ class Settings:
     # lone event waits in durable mode when the flusher is idle.
     flush_interval_ms: int = 20
     buffer_max_entries: int = 50_000
+    # How long processed event ids are kept for deduplication (SPEC §6: at least 24 h).
+    event_dedup_hours: int = 24
     db_pool_size: int = 10
     log_level: LogLevel = "info"
     log_format: LogFormat = "json"
@@ -87,6 +89,17 @@ def _positive_int(limit: int) -> Callable[[str], int]:
         return value
 
     parse.__doc__ = f"an integer 1..{limit}"
+    return parse
+
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        value = int(raw)
+        if not low <= value <= high:
+            raise ValueError
+        return value
+
+    parse.__doc__ = f"an integer {low}..{high}"
     return parse
 
 
@@ -171,6 +184,7 @@ _VARIABLES: dict[str, tuple[str, Callable[[str], object]]] = {
     "EVENT_ACK_MODE": ("event_ack_mode", _choice("durable", "buffered")),
     "FLUSH_INTERVAL_MS": ("flush_interval_ms", _positive_int(60_000)),
     "BUFFER_MAX_ENTRIES": ("buffer_max_entries", _positive_int(10_000_000)),
+    "EVENT_DEDUP_HOURS": ("event_dedup_hours", _int_between(24, 24 * 365)),
     "DB_POOL_SIZE": ("db_pool_size", _positive_int(1000)),
     "LOG_LEVEL": ("log_level", _choice("debug", "info", "warning", "error")),
     "LOG_FORMAT": ("log_format", _choice("json", "console")),

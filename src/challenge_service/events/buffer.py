@@ -1,0 +1,254 @@
+"""The write buffer (SPEC §8): events merged in memory per (user, goal), no database read.
+
+An entry is a mutable `[value, add, inc]` list — `rules.progress.Delta` without the allocation per
+event: a stat event replaces `value` and adds its `inc`; a login adds 1 to `add` and `inc`.
+`tests/events/test_buffer.py` proves the merge equal to `Delta.merge`.
+
+Duplicate event ids. Every event is also appended to the generation's `log` (one tuple per event).
+The flush inserts the batch's ids into `processed_events` in its own transaction; normally all are
+new and the merged entries are written as they are. When some id was already processed (a redelivery
+after a restart, or another replica), the affected entries are re-folded from the log without those
+events (`refold`). An id is therefore recorded exactly when its event's progress commits: an
+acknowledged event is never lost and never applied twice. Within one process, ids still buffered or in
+flight (`_pending`) and recently committed ones (`_recent`) are answered without touching the buffer.
+
+Generations. The buffer is the *open generation*; the flusher `take`s it whole and opens a new one. In
+durable mode each generation has one future, resolved when its flush commits (group commit: every
+call of the batch waits on the same future). A failed flush `restore`s its batch into the open
+generation — merged *before* the newer entries — and links its future to that generation's commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+# Per (user, goal): [value | None, add, inc].
+Entry = list[int | None]
+# One event: (event_id or "", user_id, goal_ids, value, add, inc).
+LogRecord = tuple[str, str, tuple[str, ...], int | None, int, int]
+# A flush's outcome for its waiters: the users whose entries had to be dropped (empty on success).
+Dropped = frozenset[str]
+
+RECENT_IDS = 100_000
+
+
+@dataclass(slots=True)
+class Batch:
+    """Entries of some users plus the log of the events that built them, in arrival order."""
+
+    users: dict[str, dict[str, Entry]] = field(default_factory=dict)
+    log: list[LogRecord] = field(default_factory=list)
+    count: int = 0
+
+    def split(self) -> tuple[Batch, Batch]:
+        """Two halves by user (an event belongs to one user, so each event stays whole)."""
+        names = sorted(self.users)
+        first = set(names[: len(names) // 2])
+        halves = (Batch(), Batch())
+        for user, goals in self.users.items():
+            half = halves[0] if user in first else halves[1]
+            half.users[user] = goals
+            half.count += len(goals)
+        for record in self.log:
+            (halves[0] if record[1] in first else halves[1]).log.append(record)
+        return halves
+
+    def event_ids(self) -> list[str]:
+        return [record[0] for record in self.log if record[0]]
+
+
+def merge_into(older: dict[str, dict[str, Entry]], newer: dict[str, dict[str, Entry]]) -> int:
+    """Merge `newer` entries after `older`'s (in place, into `older`); return entries added."""
+    added = 0
+    for user, goals in newer.items():
+        mine = older.get(user)
+        if mine is None:
+            older[user] = goals
+            added += len(goals)
+            continue
+        for goal, entry in goals.items():
+            old = mine.get(goal)
+            if old is None:
+                mine[goal] = entry
+                added += 1
+            else:
+                if entry[0] is not None:
+                    old[0] = entry[0]
+                old[1] += entry[1]  # type: ignore[operator]
+                old[2] += entry[2]  # type: ignore[operator]
+    return added
+
+
+def refold(batch: Batch, skip: set[str]) -> None:
+    """Rebuild the entries of users touched by a skipped (already processed) event from the log."""
+    users = {record[1] for record in batch.log if record[0] in skip}
+    rebuilt: dict[str, dict[str, Entry]] = {user: {} for user in users}
+    for event_id, user, goals, value, add, inc in batch.log:
+        if user not in rebuilt or (event_id and event_id in skip):
+            continue
+        entries = rebuilt[user]
+        for goal in goals:
+            entry = entries.get(goal)
+            if entry is None:
+                entries[goal] = [value, add, inc]
+            else:
+                if value is not None:
+                    entry[0] = value
+                entry[1] += add  # type: ignore[operator]
+                entry[2] += inc  # type: ignore[operator]
+    for user, entries in rebuilt.items():
+        batch.count += len(entries) - len(batch.users.get(user, {}))
+        if entries:
+            batch.users[user] = entries
+        else:
+            batch.users.pop(user, None)
+    batch.log = [record for record in batch.log if not (record[0] and record[0] in skip)]
+
+
+class Generation:
+    __slots__ = ("batch", "dropped", "future", "linked", "opened_at")
+
+    def __init__(self, future: asyncio.Future[Dropped] | None) -> None:
+        self.batch = Batch()
+        self.future = future
+        # Futures of failed flushes whose entries were restored into this generation.
+        self.linked: list[asyncio.Future[Dropped]] = []
+        # Users dropped by an earlier, failed attempt of a restored flush: reported at the commit.
+        self.dropped: set[str] = set()
+        self.opened_at = 0.0
+
+    def resolve(self, dropped: Dropped) -> None:
+        for future in (self.future, *self.linked):
+            if future is not None and not future.done():
+                future.set_result(dropped)
+
+
+class Buffer:
+    """Pending entries, bounded by `max_entries` (buffered + in flight)."""
+
+    def __init__(self, max_entries: int, *, durable: bool, batch_rows: int = 5000) -> None:
+        self.max_entries = max_entries
+        self.durable = durable
+        # A generation this big is flushed without waiting for the interval.
+        self.batch_rows = batch_rows
+        self.in_flight = 0
+        # Set when the open generation gets its first entry or grows past batch_rows.
+        self.wake = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        self._open = self._new_generation()
+        # Ids buffered or being flushed → the future of the commit that will apply them (or None in
+        # buffered mode); ids committed recently, oldest first.
+        self._pending: dict[str, asyncio.Future[Dropped] | None] = {}
+        self._recent: OrderedDict[str, None] = OrderedDict()
+
+    def _new_generation(self) -> Generation:
+        return Generation(self._loop.create_future() if self.durable else None)
+
+    # ---- event path (no awaits: one event is applied atomically) ----------------------------------
+
+    @property
+    def entries(self) -> int:
+        return self._open.batch.count + self.in_flight
+
+    @property
+    def full(self) -> bool:
+        batch = self._open.batch
+        return batch.count + self.in_flight >= self.max_entries or len(batch.log) >= self.max_entries
+
+    def duplicate(self, event_id: str) -> asyncio.Future[Dropped] | bool:
+        """False for a new id; True if already committed; the pending commit's future (durable)."""
+        if event_id in self._recent:
+            return True
+        if event_id in self._pending:
+            return self._pending[event_id] or True
+        return False
+
+    def add(
+        self, event_id: str, user_id: str, goal_ids: tuple[str, ...], value: int | None, add: int, inc: int
+    ) -> asyncio.Future[Dropped] | None:
+        """Buffer one event for `goal_ids`; return the future of its commit (durable mode)."""
+        generation = self._open
+        batch = generation.batch
+        if batch.count == 0 and not batch.log:
+            generation.opened_at = self._loop.time()
+            self.wake.set()
+        entries = batch.users.get(user_id)
+        if entries is None:
+            entries = batch.users[user_id] = {}
+        for goal_id in goal_ids:
+            entry = entries.get(goal_id)
+            if entry is None:
+                entries[goal_id] = [value, add, inc]
+                batch.count += 1
+            else:
+                if value is not None:
+                    entry[0] = value
+                entry[1] += add  # type: ignore[operator]
+                entry[2] += inc  # type: ignore[operator]
+        batch.log.append((event_id, user_id, goal_ids, value, add, inc))
+        if event_id:
+            self._pending[event_id] = generation.future
+        if batch.count >= self.batch_rows:
+            self.wake.set()
+        return generation.future
+
+    # ---- flusher side -----------------------------------------------------------------------------
+
+    @property
+    def empty(self) -> bool:
+        return not self._open.batch.log
+
+    @property
+    def opened_at(self) -> float:
+        return self._open.opened_at
+
+    @property
+    def ready(self) -> bool:
+        """Big enough to flush without waiting for the interval."""
+        return self._open.batch.count >= self.batch_rows
+
+    def take(self) -> Generation:
+        """Hand the open generation to the flusher (one at a time) and open a new one."""
+        taken = self._open
+        self._open = self._new_generation()
+        self.in_flight = taken.batch.count
+        return taken
+
+    def settle(self) -> None:
+        """The generation taken last is finished (committed, dropped or restored)."""
+        self.in_flight = 0
+
+    def done(self, event_ids: list[str] | set[str]) -> None:
+        """These ids were committed (or found already processed, or dropped): no longer pending."""
+        recent = self._recent
+        for event_id in event_ids:
+            self._pending.pop(event_id, None)
+            recent[event_id] = None
+        while len(recent) > RECENT_IDS:
+            recent.popitem(last=False)
+
+    def restore(
+        self, batches: list[Batch], futures: list[asyncio.Future[Dropped]], dropped: set[str]
+    ) -> None:
+        """Put a failed flush back, before everything buffered since; its callers keep waiting."""
+        generation = self._open
+        newer = generation.batch
+        older = Batch()
+        self.in_flight = 0
+        for batch in batches:
+            merge_into(older.users, batch.users)
+            older.log.extend(batch.log)
+        merge_into(older.users, newer.users)
+        older.log.extend(newer.log)
+        older.count = sum(len(goals) for goals in older.users.values())
+        generation.batch = older
+        generation.linked.extend(futures)
+        generation.dropped |= dropped
+        for record in older.log:
+            if record[0]:
+                self._pending[record[0]] = generation.future
+        if older.log and not newer.log:
+            generation.opened_at = self._loop.time()
+            self.wake.set()

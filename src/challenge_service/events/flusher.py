@@ -1,0 +1,234 @@
+"""The flusher task (SPEC §8): writes the buffer to PostgreSQL, one transaction per generation.
+
+Cadence. A generation is flushed once its first event has waited `FLUSH_INTERVAL_MS` (or at once
+when it holds `batch_rows` entries, or on shutdown). Flushes never overlap: under load a flush ends
+with the next generation already due, so the next one starts immediately and batches grow with the
+load (group commit); when idle, a lone event waits at most the interval.
+
+Failures. A transient failure (connection lost, pool timeout, deadlock, …) restores the batch into
+the buffer before the newer entries and retries with back-off; durable callers keep waiting for the
+commit (and give up with UNAVAILABLE after their bounded wait, their entries staying buffered). A
+data error (a value the columns refuse) bisects the batch by user; a single user whose entries still
+fail is logged and dropped so it cannot block the others forever (its callers get INTERNAL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+import psycopg
+import structlog
+from psycopg_pool import AsyncConnectionPool
+
+from challenge_service import metrics
+from challenge_service.catalog import Catalog
+from challenge_service.events.buffer import Batch, Buffer, refold
+from challenge_service.rules.periods import period_end
+from challenge_service.store import flush as sql
+
+log = structlog.get_logger(__name__)
+
+# Errors caused by the rows themselves: retrying the same batch would fail forever, so bisect.
+_DATA_ERRORS = (psycopg.errors.DataError, psycopg.errors.IntegrityError)
+BACKOFF_MIN_S = 0.05
+BACKOFF_MAX_S = 1.0
+CLEANUP_EVERY_S = 600.0
+CLEANUP_BATCH = 10_000
+
+
+class Flusher:
+    def __init__(
+        self,
+        buffer: Buffer,
+        pool: AsyncConnectionPool,
+        catalog: Callable[[], Catalog],
+        clock: Callable[[], datetime],
+        *,
+        interval_s: float,
+        dedup_hours: int = 24,
+    ) -> None:
+        self.buffer = buffer
+        self.pool = pool
+        self.catalog = catalog
+        self.clock = clock
+        self.interval_s = interval_s
+        self.dedup_hours = dedup_hours
+        self.flushes = 0
+        self.failures = 0
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._cleanup_task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="flusher")
+        self._cleanup_task = asyncio.create_task(self._cleanup_loop(), name="event-id-cleanup")
+
+    async def stop(self, timeout_s: float) -> bool:
+        """Flush everything buffered (retrying within `timeout_s`), then stop. True when empty."""
+        self._stopping = True
+        self.buffer.wake.set()
+        if self._cleanup_task is not None:
+            self._cleanup_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._cleanup_task
+        if self._task is None:
+            return self.buffer.empty
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=timeout_s)
+        except TimeoutError:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            log.error("shutdown: buffered events could not be flushed", entries=self.buffer.entries)
+            return False
+        return True
+
+    # ---- the loop ---------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        buffer = self.buffer
+        loop = asyncio.get_running_loop()
+        backoff = BACKOFF_MIN_S
+        while True:
+            if buffer.empty:
+                if self._stopping:
+                    return
+                buffer.wake.clear()
+                await buffer.wake.wait()
+                continue
+            delay = buffer.opened_at + self.interval_s - loop.time()
+            if delay > 0 and not self._stopping and not buffer.ready:
+                buffer.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await buffer.wake.wait()
+                continue
+            if await self.flush_once():
+                backoff = BACKOFF_MIN_S
+            else:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX_S)
+
+    async def flush_once(self) -> bool:
+        """Flush the open generation; False when a transient failure put it back for a retry."""
+        generation = self.buffer.take()
+        parts = [generation.batch]
+        dropped: set[str] = set()
+        started = time.perf_counter()
+        rows = 0
+        try:
+            while parts:
+                part = parts.pop()
+                try:
+                    rows += await self._write(part)
+                except _DATA_ERRORS as error:
+                    if len(part.users) > 1:
+                        parts.extend(part.split())
+                        continue
+                    user = next(iter(part.users), "")
+                    log.error("flush: dropping entries the database refuses", user_id=user, error=str(error))
+                    metrics.EVENTS.labels("rejected", "database_refused").inc(len(part.log))
+                    dropped.add(user)
+                self.buffer.done(part.event_ids())
+        except Exception as error:
+            # Transient (or unknown): nothing is lost, the rest goes back into the buffer.
+            self.failures += 1
+            metrics.FLUSH_FAILURES.inc()
+            log.warning("flush failed; retrying", error=str(error) or type(error).__name__)
+            futures = [f for f in (generation.future, *generation.linked) if f is not None]
+            self.buffer.restore([part, *parts], futures, dropped | generation.dropped)
+            return False
+        self.buffer.settle()
+        generation.resolve(frozenset(dropped | generation.dropped))
+        self.flushes += 1
+        metrics.FLUSH_DURATION.observe(time.perf_counter() - started)
+        metrics.FLUSH_ROWS.observe(rows)
+        return True
+
+    async def _write(self, batch: Batch) -> int:
+        """One transaction: record ids, COPY the entries, UPDATE. Returns staged rows."""
+        now = self.clock()
+        async with self.pool.connection() as conn:
+            await sql.ensure_staging(conn)
+            async with conn.transaction():
+                event_ids = batch.event_ids()
+                if event_ids:
+                    fresh = await sql.record_event_ids(conn, event_ids)
+                    if len(fresh) < len(set(event_ids)):
+                        seen = set(event_ids) - fresh
+                        refold(batch, seen)
+                        self.buffer.done(seen)
+                        metrics.EVENTS.labels("deduplicated", "processed_before").inc(len(seen))
+                rows = self._staging_rows(batch, now)
+                if rows:
+                    await sql.copy_rows(conn, rows)
+                    await sql.apply_staged(conn, now)
+        # record ids (when any), COPY, SET LOCAL, UPDATE; BEGIN/COMMIT not counted.
+        metrics.FLUSH_STATEMENTS.inc(4 if event_ids else 3)
+        metrics.EVENTS.labels("applied", "").inc(len(batch.log))
+        return len(rows)
+
+    def _staging_rows(self, batch: Batch, now: datetime) -> list[sql.StagingRow]:
+        """Entries sorted by (user, goal) — every writer locks rows in the same order, so two
+        flushers (replicas) never deadlock — with the goal's parameters from the catalog."""
+        catalog = self.catalog()
+        params: dict[str, tuple[int, bool, bool, datetime | None, bool, bool] | None] = {}
+        rows: list[sql.StagingRow] = []
+        for user in sorted(batch.users):
+            goals = batch.users[user]
+            for goal_id in sorted(goals):
+                if goal_id in params:
+                    goal_params = params[goal_id]
+                else:
+                    goal_params = params[goal_id] = _goal_params(catalog, goal_id, now)
+                if goal_params is None:
+                    continue  # removed from the catalog since the event arrived
+                value, add, inc = goals[goal_id]
+                rows.append((user, goal_id, value, add, inc, *goal_params))  # type: ignore[arg-type]
+        return rows
+
+    # ---- processed_events cleanup -----------------------------------------------------------------
+
+    async def _cleanup_loop(self) -> None:
+        while True:
+            try:
+                await self.cleanup_event_ids()
+            except Exception as error:
+                log.warning("event id cleanup failed; will retry", error=str(error))
+            await asyncio.sleep(CLEANUP_EVERY_S)
+
+    async def cleanup_event_ids(self, batch: int = CLEANUP_BATCH) -> int:
+        """Delete ids older than the dedup window, `batch` rows per statement."""
+        total = 0
+        while True:
+            async with self.pool.connection() as conn:
+                deleted = await sql.delete_expired_event_ids(conn, self.dedup_hours, batch)
+            total += deleted
+            if deleted < batch:
+                return total
+            await asyncio.sleep(0.01)  # let the event path breathe between batches
+
+
+def _goal_params(
+    catalog: Catalog, goal_id: str, now: datetime
+) -> tuple[int, bool, bool, datetime | None, bool, bool] | None:
+    goal = catalog.goal(goal_id)
+    if goal is None:
+        return None
+    rotation = goal.rotation
+    relative = goal.requirement.progress_mode == "relative"
+    if rotation is None or not rotation.enabled:
+        return goal.requirement.target_value, relative, False, None, False, False
+    on_expiry = rotation.on_expiry
+    return (
+        goal.requirement.target_value,
+        relative,
+        True,
+        period_end(rotation.schedule, now),
+        on_expiry.reset_progress,
+        on_expiry.allow_reselection,
+    )

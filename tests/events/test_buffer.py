@@ -1,0 +1,130 @@
+"""The buffer's in-place merge equals `rules.progress.Delta.merge`, including the dedup re-fold and the
+restore of a failed flush (older entries first)."""
+
+from __future__ import annotations
+
+from functools import reduce
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from challenge_service.events.buffer import Batch, Buffer, merge_into, refold
+from challenge_service.rules.progress import Delta, login_delta, stat_delta
+
+USERS = ("u1", "u2", "u3")
+GOALS = {"login": ("l1", "l2"), "kills": ("k1", "k2", "k3"), "wins": ("w1",)}
+
+# (event_id, user, kind, value, inc); ids are unique per sequence (index-based, some empty).
+events = st.lists(
+    st.tuples(
+        st.booleans(),
+        st.sampled_from(USERS),
+        st.sampled_from(tuple(GOALS)),
+        st.integers(0, 99),
+        st.integers(0, 9),
+    ),
+    max_size=30,
+)
+
+
+def _delta(kind: str, value: int, inc: int) -> Delta:
+    return login_delta() if kind == "login" else stat_delta(value, inc)
+
+
+def _fill(buffer: Buffer, sequence: list[tuple[bool, str, str, int, int]], prefix: str = "e") -> None:
+    for index, (with_id, user, kind, value, inc) in enumerate(sequence):
+        delta = _delta(kind, value, inc)
+        event_id = f"{prefix}{index}" if with_id else ""
+        buffer.add(event_id, user, GOALS[kind], delta.value, delta.add, delta.inc)
+
+
+def _expected(sequence: list[tuple[bool, str, str, int, int]], skip: set[int] = frozenset()) -> dict:  # type: ignore[assignment,type-arg]
+    deltas: dict[tuple[str, str], list[Delta]] = {}
+    for index, (_, user, kind, value, inc) in enumerate(sequence):
+        if index in skip:
+            continue
+        for goal in GOALS[kind]:
+            deltas.setdefault((user, goal), []).append(_delta(kind, value, inc))
+    return {key: reduce(Delta.merge, ds) for key, ds in deltas.items()}
+
+
+def _as_deltas(batch: Batch) -> dict[tuple[str, str], Delta]:
+    return {
+        (user, goal): Delta(value=e[0], add=e[1], inc=e[2])  # type: ignore[arg-type]
+        for user, goals in batch.users.items()
+        for goal, e in goals.items()
+    }
+
+
+@settings(max_examples=200, deadline=None)
+@given(sequence=events)
+async def test_buffer_merge_equals_delta_merge(sequence: list[tuple[bool, str, str, int, int]]) -> None:
+    buffer = Buffer(10_000, durable=False)
+    _fill(buffer, sequence)
+    batch = buffer.take().batch
+    assert _as_deltas(batch) == _expected(sequence)
+    assert batch.count == len(_expected(sequence))
+
+
+@settings(max_examples=200, deadline=None)
+@given(sequence=events, data=st.data())
+async def test_refold_drops_exactly_the_already_processed_events(
+    sequence: list[tuple[bool, str, str, int, int]], data: st.DataObject
+) -> None:
+    with_ids = [i for i, event in enumerate(sequence) if event[0]]
+    skip = set(data.draw(st.lists(st.sampled_from(with_ids), unique=True))) if with_ids else set()
+    buffer = Buffer(10_000, durable=False)
+    _fill(buffer, sequence)
+    batch = buffer.take().batch
+    refold(batch, {f"e{i}" for i in skip})
+    expected = _expected(sequence, skip)
+    assert _as_deltas(batch) == expected
+    assert batch.count == len(expected)
+    assert len(batch.log) == len(sequence) - len(skip)
+
+
+@settings(max_examples=200, deadline=None)
+@given(older=events, newer=events)
+async def test_restore_puts_the_failed_batch_before_newer_events(
+    older: list[tuple[bool, str, str, int, int]], newer: list[tuple[bool, str, str, int, int]]
+) -> None:
+    buffer = Buffer(10_000, durable=False)
+    _fill(buffer, older, "old")
+    failed = buffer.take()
+    _fill(buffer, newer, "new")
+    buffer.restore([failed.batch], [], set())
+    batch = buffer.take().batch
+    assert _as_deltas(batch) == _expected(older + newer)
+    assert batch.count == len(_expected(older + newer))
+
+
+@settings(max_examples=100, deadline=None)
+@given(sequence=events)
+async def test_split_keeps_every_event_whole(sequence: list[tuple[bool, str, str, int, int]]) -> None:
+    buffer = Buffer(10_000, durable=False)
+    _fill(buffer, sequence)
+    batch = buffer.take().batch
+    first, second = batch.split()
+    assert not set(first.users) & set(second.users)
+    merged: dict[str, dict[str, list[int | None]]] = {}
+    merge_into(merged, first.users)
+    merge_into(merged, second.users)
+    assert merged == batch.users
+    assert sorted(first.log + second.log) == sorted(batch.log)
+    assert all(record[1] in first.users for record in first.log)
+
+
+async def test_duplicate_lookup_and_bound() -> None:
+    buffer = Buffer(2, durable=True)
+    assert buffer.duplicate("a") is False
+    future = buffer.add("a", "u1", ("g1",), 5, 0, 1)
+    assert buffer.duplicate("a") is future
+    assert not buffer.full
+    buffer.add("", "u2", ("g1",), 5, 0, 1)
+    assert buffer.full
+    generation = buffer.take()
+    assert buffer.full  # in-flight entries still count against the bound
+    buffer.done(generation.batch.event_ids())
+    buffer.settle()
+    assert not buffer.full
+    assert buffer.duplicate("a") is True

@@ -1,0 +1,170 @@
+"""The flush SQL agrees with `rules.progress` (the specification), on the real database.
+
+Random rows (any status, active or not, claimed, with or without baseline, expiring before, at or after
+the flush time) receive random event sequences flushed at random times across day, week and month
+boundaries — through the real buffer, flusher and SQL on one side and `Delta.merge` + `apply` on the
+other. Every column of every row must end up identical.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import astuple, dataclass
+from datetime import UTC, datetime, timedelta
+from functools import reduce
+
+import psycopg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from psycopg_pool import AsyncConnectionPool
+
+from challenge_service.catalog import Catalog, Challenge, Goal, OnExpiry, Requirement, Reward, Rotation
+from challenge_service.events.buffer import Buffer
+from challenge_service.events.flusher import Flusher
+from challenge_service.rules.progress import Delta, Progress, apply, login_delta, stat_delta
+from tests.conftest import with_dbname
+
+# Sunday 2024-03-31 20:00 UTC: within a few hours a day, an ISO week and a month all end.
+T0 = datetime(2024, 3, 31, 20, 0, tzinfo=UTC)
+STAT_CODES = ("kills", "wins")
+
+
+def _goal(goal_id: str, source: str, target: int, mode: str, rotation: Rotation | None = None) -> Goal:
+    return Goal(
+        challenge_id="prop",
+        goal_id=goal_id,
+        name=goal_id,
+        event_source=source,  # type: ignore[arg-type]
+        requirement=Requirement(
+            stat_code="login_count" if source == "login" else STAT_CODES[len(goal_id) % 2],
+            operator=">=",
+            target_value=target,
+            progress_mode=mode,  # type: ignore[arg-type]
+        ),
+        reward=Reward(type="ITEM", reward_id="r", quantity=1),
+        rotation=rotation,
+    )
+
+
+def _rotation(schedule: str, reset: bool, reselect: bool) -> Rotation:
+    return Rotation(
+        enabled=True,
+        type="global",
+        schedule=schedule,  # type: ignore[arg-type]
+        on_expiry=OnExpiry(reset_progress=reset, allow_reselection=reselect),
+    )
+
+
+GOALS = [
+    _goal("login-abs", "login", 3, "absolute"),
+    _goal("login-rel", "login", 2, "relative"),
+    _goal("login-day", "login", 2, "relative", _rotation("daily", True, True)),
+    _goal("login-week-keep", "login", 3, "relative", _rotation("weekly", False, False)),
+    _goal("stat-abs", "statistic", 10, "absolute"),
+    _goal("stat-abs2", "statistic", 5, "absolute"),
+    _goal("stat-rel", "statistic", 5, "relative"),
+    _goal("stat-rel-1", "statistic", 1, "relative"),
+    _goal("stat-day", "statistic", 4, "relative", _rotation("daily", True, False)),
+    _goal("stat-day-rs", "statistic", 4, "relative", _rotation("daily", False, True)),
+    _goal("stat-week", "statistic", 6, "relative", _rotation("weekly", True, True)),
+    _goal("stat-month", "statistic", 8, "relative", _rotation("monthly", True, True)),
+    _goal("stat-month-abs", "statistic", 8, "absolute", _rotation("monthly", True, False)),
+]
+CATALOG = Catalog([Challenge(challenge_id="prop", name="prop", goals=tuple(GOALS))])
+STATUSES = ("not_started", "in_progress", "completed", "claimed")
+
+times = st.integers(min_value=-72 * 60, max_value=72 * 60).map(lambda m: T0 + timedelta(minutes=m))
+optional_times = st.none() | times
+rows = st.builds(
+    Progress,
+    progress=st.integers(0, 30),
+    baseline=st.none() | st.integers(0, 30),
+    status=st.sampled_from(STATUSES),
+    is_active=st.booleans(),
+    assigned_at=st.just(T0 - timedelta(days=5)),
+    completed_at=optional_times,
+    claimed_at=optional_times,
+    expires_at=optional_times,
+)
+events = st.one_of(
+    st.just(("login", "", 0, 0)),
+    st.tuples(st.just("stat"), st.sampled_from(STAT_CODES), st.integers(0, 40), st.integers(0, 12)),
+)
+# A step: minutes since the previous flush, then the events buffered before it.
+steps = st.lists(st.tuples(st.integers(0, 36 * 60), st.lists(events, max_size=6)), min_size=1, max_size=4)
+
+
+@dataclass
+class Clock:
+    now: datetime = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+async def pool(pg_server: str, template_db: str) -> AsyncIterator[AsyncConnectionPool]:
+    name = f"p_{uuid.uuid4().hex[:16]}"
+    async with await psycopg.AsyncConnection.connect(pg_server, autocommit=True) as conn:
+        await conn.execute(f"CREATE DATABASE {name} TEMPLATE {template_db}")
+    pool = AsyncConnectionPool(
+        with_dbname(pg_server, name), min_size=1, max_size=2, open=False, kwargs={"autocommit": True}
+    )
+    await pool.open(wait=True)
+    yield pool
+    await pool.close()
+    async with await psycopg.AsyncConnection.connect(pg_server, autocommit=True) as conn:
+        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _goal_ids(kind: str, code: str) -> tuple[str, ...]:
+    goals = CATALOG.login_goals if kind == "login" else CATALOG.stat_goals(code)
+    return tuple(g.goal_id for g in goals)
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(initial=st.lists(rows, min_size=len(GOALS), max_size=len(GOALS)), plan=steps)
+async def test_flush_sql_equals_python_rules(
+    pool: AsyncConnectionPool,
+    initial: list[Progress],
+    plan: list[tuple[int, list[tuple[str, str, int, int]]]],
+) -> None:
+    user = uuid.uuid4().hex
+    expected = {goal.goal_id: start for goal, start in zip(GOALS, initial, strict=True)}
+    async with pool.connection() as conn, conn.cursor() as cursor:
+        await cursor.executemany(
+            """INSERT INTO user_goal_progress (user_id, goal_id, challenge_id, progress, baseline,
+                   status, is_active, assigned_at, completed_at, claimed_at, expires_at)
+               VALUES (%s, %s, 'prop', %s, %s, %s, %s, %s, %s, %s, %s)""",
+            [(user, goal_id, *astuple(r)) for goal_id, r in expected.items()],
+        )
+
+    clock = Clock()
+    buffer = Buffer(10_000, durable=False)
+    flusher = Flusher(buffer, pool, lambda: CATALOG, clock, interval_s=0.0)
+    for minutes, batch in plan:
+        clock.now += timedelta(minutes=minutes)
+        deltas: dict[str, list[Delta]] = {}
+        for kind, code, value, inc in batch:
+            delta = login_delta() if kind == "login" else stat_delta(value, inc)
+            for goal_id in _goal_ids(kind, code):
+                deltas.setdefault(goal_id, []).append(delta)
+            buffer.add("", user, _goal_ids(kind, code), delta.value, delta.add, delta.inc)
+        for goal_id, goal_deltas in deltas.items():
+            goal = CATALOG.goal(goal_id)
+            assert goal is not None
+            expected[goal_id] = apply(goal, expected[goal_id], reduce(Delta.merge, goal_deltas), clock.now)
+        if not buffer.empty:
+            assert await flusher.flush_once()
+
+    async with pool.connection() as conn:
+        cursor = await conn.execute(
+            """SELECT goal_id, progress, baseline, status, is_active, assigned_at, completed_at,
+                      claimed_at, expires_at
+               FROM user_goal_progress WHERE user_id = %s""",
+            (user,),
+        )
+        actual = {goal_id: Progress(*values) for goal_id, *values in await cursor.fetchall()}
+    assert actual == expected
