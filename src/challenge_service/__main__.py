@@ -1,4 +1,4 @@
-"""Command line: `challenge-service serve | check-config FILE | migrate`."""
+"""Command line: `challenge-service serve | check-config FILE | migrate | grants list|resolve`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import psycopg
 import uvloop
 
 from challenge_service.catalog import CatalogError, load_catalog
+from challenge_service.operator import add_grants_commands, run_grants
 from challenge_service.settings import SettingsError, load_settings
 from challenge_service.store.embedded import EmbeddedUnavailable
 
@@ -60,12 +61,15 @@ def main(argv: list[str] | None = None) -> int:
     check = commands.add_parser("check-config", help="validate a challenges.json without starting")
     check.add_argument("path", nargs="?", default=os.environ.get("CHALLENGE_CONFIG_PATH", "challenges.json"))
     commands.add_parser("migrate", help="apply pending migrations from sql/ and exit")
+    add_grants_commands(commands)
     args = parser.parse_args(argv)
     try:
         if args.command == "serve":
             return _serve()
         if args.command == "check-config":
             return _check_config(args.path)
+        if args.command == "grants":
+            return run_grants(args, os.environ)
         return _migrate()
     except SettingsError as error:
         print(f"challenge-service: {error}", file=sys.stderr)

@@ -7,7 +7,8 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
-from challenge_service.api import challenges, health
+from challenge_service.api import assignments, challenges, health, rotation, selection
+from challenge_service.api.claims import claim_goal
 from challenge_service.api.deps import Services
 from challenge_service.api.errors import handle_exception
 
@@ -18,7 +19,17 @@ MAX_BODY_BYTES = 64 * 1024
 def create_app(services: Services, base_path: str) -> Litestar:
     router = Router(
         path=base_path or "/",
-        route_handlers=[health.healthz, challenges.list_challenges, challenges.get_challenge],
+        route_handlers=[
+            health.healthz,
+            challenges.list_challenges,
+            challenges.get_challenge,
+            assignments.initialize,
+            assignments.set_active,
+            selection.batch_select,
+            selection.random_select,
+            rotation.get_rotation,
+            claim_goal,
+        ],
     )
     return Litestar(
         route_handlers=[router],

@@ -57,6 +57,16 @@ def goal_not_found(goal_id: str, challenge_id: str) -> ServiceError:
     )
 
 
+def insufficient_goals(available: int, requested: int) -> ServiceError:
+    return ServiceError(
+        400,
+        INVALID_ARGUMENT,
+        "INSUFFICIENT_GOALS",
+        "INSUFFICIENT_GOALS: no goals available for selection "
+        f"(available: {available}, requested: {requested})",
+    )
+
+
 def unauthenticated(message: str) -> ServiceError:
     return ServiceError(401, UNAUTHENTICATED, "UNAUTHENTICATED", message, {"WWW-Authenticate": "Bearer"})
 
@@ -68,6 +78,62 @@ def permission_denied(message: str) -> ServiceError:
 def database_unavailable() -> ServiceError:
     return ServiceError(
         503, UNAVAILABLE, "DATABASE_UNAVAILABLE", "the database is unavailable", {"Retry-After": "1"}
+    )
+
+
+# -- claim (SPEC §5) ------------------------------------------------------------------------------------
+
+
+def goal_not_completed(goal_id: str, status: str) -> ServiceError:
+    return ServiceError(
+        400, FAILED_PRECONDITION, "GOAL_NOT_COMPLETED", f"goal is not completed (status: {status}): {goal_id}"
+    )
+
+
+def goal_not_active(goal_id: str) -> ServiceError:
+    return ServiceError(400, FAILED_PRECONDITION, "GOAL_NOT_ACTIVE", f"goal is not active: {goal_id}")
+
+
+def goal_rotated(goal_id: str) -> ServiceError:
+    return ServiceError(
+        400, FAILED_PRECONDITION, "GOAL_ROTATED", f"goal has rotated since it was completed: {goal_id}"
+    )
+
+
+def goal_already_claimed(goal_id: str) -> ServiceError:
+    return ServiceError(409, ALREADY_EXISTS, "GOAL_ALREADY_CLAIMED", f"goal already claimed: {goal_id}")
+
+
+def prerequisites_not_met(goal_id: str, missing: list[str]) -> ServiceError:
+    return ServiceError(
+        400,
+        FAILED_PRECONDITION,
+        "PREREQUISITES_NOT_MET",
+        f"prerequisites not met for goal {goal_id}: {', '.join(missing)}",
+    )
+
+
+def reward_grant_failed(message: str) -> ServiceError:
+    return ServiceError(502, INTERNAL, "REWARD_GRANT_FAILED", message)
+
+
+def claim_in_progress(goal_id: str) -> ServiceError:
+    # Not in the SPEC table: another claim of this goal holds the ledger row (or died holding it).
+    return ServiceError(
+        409,
+        ALREADY_EXISTS,
+        "CLAIM_IN_PROGRESS",
+        f"a claim of this goal is already in progress; its reward is not granted twice: {goal_id}",
+    )
+
+
+def grant_in_doubt(goal_id: str) -> ServiceError:
+    # Not in the SPEC table: AGS may have granted the reward; an operator decides (grants resolve).
+    return ServiceError(
+        409,
+        ALREADY_EXISTS,
+        "GRANT_IN_DOUBT",
+        f"the reward grant of this goal is in doubt and awaits operator review: {goal_id}",
     )
 
 

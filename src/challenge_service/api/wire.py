@@ -56,3 +56,80 @@ class ChallengeList(msgspec.Struct, rename="camel"):
 
 class Health(msgspec.Struct):
     status: str
+
+
+class AssignedGoal(msgspec.Struct, rename="camel"):
+    challenge_id: str
+    goal_id: str
+    name: str
+    description: str
+    is_active: bool
+    assigned_at: str
+    expires_at: str
+    progress: int
+    target: int
+    status: str
+    requirement: Requirement
+    reward: Reward
+
+
+class Initialized(msgspec.Struct, rename="camel"):
+    assigned_goals: list[AssignedGoal]
+    new_assignments: int
+    total_active: int
+
+
+class ActiveSet(msgspec.Struct, rename="camel"):
+    challenge_id: str
+    goal_id: str
+    is_active: bool
+    assigned_at: str
+    message: str
+
+
+class SelectedGoal(msgspec.Struct, rename="camel"):
+    goal_id: str
+    name: str
+    description: str
+    requirement: Requirement
+    reward: Reward
+    status: str
+    progress: int
+    target: int
+    is_active: bool
+    assigned_at: str
+    expires_at: str
+
+
+class GoalSelection(msgspec.Struct, rename="camel"):
+    selected_goals: list[SelectedGoal]
+    challenge_id: str
+    total_active_goals: int
+    replaced_goals: list[str]
+
+
+class RotationPeriod(msgspec.Struct, rename="camel"):
+    start_time: str
+    end_time: str
+    expires_in_seconds: int
+
+
+class Rotation(msgspec.Struct, rename="camel"):
+    enabled: bool
+    type: str
+    schedule: str
+    # The contract's one exception to "never null": no rotation → both periods are null.
+    current_period: RotationPeriod | None
+    next_period: RotationPeriod | None
+
+
+class ChallengeRotation(msgspec.Struct, rename="camel"):
+    challenge_id: str
+    rotation: Rotation
+
+
+class ClaimResult(msgspec.Struct, rename="camel"):
+    goal_id: str
+    status: str
+    reward: Reward
+    claimed_at: str

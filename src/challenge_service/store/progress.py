@@ -22,3 +22,8 @@ async def user_rows(conn: psycopg.AsyncConnection[Any], user_id: str) -> dict[st
         f"SELECT {_COLUMNS} FROM user_goal_progress WHERE user_id = %s", (user_id,), prepare=True
     )
     return dict(_row(record) for record in await cursor.fetchall())
+
+
+# Shared with the write path (`store/assignments.py`), which reads the same columns under row locks.
+COLUMNS = _COLUMNS
+row_from_record = _row

@@ -1,0 +1,98 @@
+"""Request bodies (SPEC §5): JSON objects whose keys may be snake_case or camelCase.
+
+An empty or `null` body counts as `{}`; unknown keys are ignored. Every field is read through one of the
+typed getters below, which refuse anything but the exact JSON type (no `"5"` for 5, no `1` for true, no
+`5.0` for a count) with a 400 `INVALID_INPUT` naming the field, so clients learn their mistake at once.
+Path parameters are never read from a body: the route's path always wins.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from challenge_service.api.errors import invalid_input
+
+# Bounds on what a body may ask for; ids match the database columns (varchar(100)).
+MAX_ID_LENGTH = 100
+MAX_GOAL_IDS = 100
+MAX_INT = 2**31 - 1
+
+_DECODER = msgspec.json.Decoder()
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+class Body:
+    """A decoded JSON object body with typed, case-tolerant getters."""
+
+    __slots__ = ("_fields",)
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        self._fields = fields
+
+    def _get(self, name: str) -> Any:
+        """The value under the snake_case `name` or its camelCase spelling (snake wins if both)."""
+        if name in self._fields:
+            return self._fields[name]
+        return self._fields.get(_camel(name))
+
+    def boolean(self, name: str, default: bool | None = None) -> bool:
+        value = self._get(name)
+        if value is None:
+            if default is None:
+                raise invalid_input(f"{name} is required and must be a boolean")
+            return default
+        if not isinstance(value, bool):
+            raise invalid_input(f"{name} must be a boolean")
+        return value
+
+    def positive_int(self, name: str) -> int:
+        value = self._get(name)
+        # bool is a subclass of int in Python, but `true` is not a count.
+        if value is None or isinstance(value, bool) or not isinstance(value, int):
+            raise invalid_input(f"{name} is required and must be a positive integer")
+        if not 0 < value <= MAX_INT:
+            raise invalid_input(f"{name} must be a positive integer at most {MAX_INT}, got {value}")
+        return value
+
+    def id_list(self, name: str) -> list[str]:
+        """A non-empty list of ids, duplicates removed (first occurrence kept)."""
+        value = self._get(name)
+        if value is None:
+            raise invalid_input(f"{name} is required and must be a non-empty list of ids")
+        if not isinstance(value, list):
+            raise invalid_input(f"{name} must be a list of ids")
+        if not value:
+            raise invalid_input(f"{name} must not be empty")
+        if len(value) > MAX_GOAL_IDS:
+            raise invalid_input(f"{name} holds {len(value)} ids; at most {MAX_GOAL_IDS} are allowed")
+        for item in value:
+            if not isinstance(item, str):
+                raise invalid_input(f"{name} must be a list of strings")
+            check_id(name, item)
+        return list(dict.fromkeys(value))
+
+
+def check_id(name: str, value: str) -> None:
+    if not value or len(value) > MAX_ID_LENGTH or not value.isprintable():
+        raise invalid_input(f"{name}: each id must be 1..{MAX_ID_LENGTH} printable characters")
+
+
+def parse_body(raw: bytes) -> Body:
+    """Decode a request body; empty, whitespace-only or `null` is `{}`."""
+    if not raw.strip():
+        return Body({})
+    try:
+        decoded = _DECODER.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise invalid_input(f"request body is not valid JSON: {exc}") from None
+    if decoded is None:
+        return Body({})
+    if not isinstance(decoded, dict):
+        raise invalid_input("request body must be a JSON object")
+    return Body(decoded)

@@ -1,0 +1,179 @@
+"""Claiming a goal's reward: exactly one grant per goal per rotation period (SPEC §5 claim).
+
+    tx1 (short)   lock the progress row, run the checks in SPEC order, record the attempt in the ledger
+                  ('pending'), commit
+    grant         call the reward client outside any transaction and without holding a connection
+    tx2           success: ledger 'granted' and the goal 'claimed', together
+                  failure: ledger 'failed' (claimable again) or 'in_doubt' (AGS may have granted it)
+
+A claim that finds the ledger row 'pending' (another claim is granting, or one died mid-grant),
+'in_doubt' or 'granted' never calls the reward client, so no grant is ever repeated blindly; only a
+verified failure is retried. Unresolved rows wait for an operator (`challenge-service grants`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+import structlog
+from psycopg_pool import AsyncConnectionPool
+
+from challenge_service.api import errors
+from challenge_service.api.deps import Clock, Services
+from challenge_service.catalog import Catalog, Goal
+from challenge_service.rewards import RewardClient, RewardGrantError
+from challenge_service.rules.periods import claim_period
+from challenge_service.rules.progress import Progress, is_rotated, view
+from challenge_service.store import ledger
+from challenge_service.store.database import connection
+from challenge_service.store.progress import user_rows
+
+log = structlog.get_logger(__name__)
+
+Hook = Callable[[ledger.GrantKey], Awaitable[None]]
+
+
+async def _no_hook(key: ledger.GrantKey) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimHooks:
+    """Fault-injection points for tests; production uses the no-op defaults.
+
+    `before_grant`: the 'pending' ledger row is committed, the reward client not yet called.
+    `after_grant`: the reward client returned success, the outcome is not yet recorded — raising or
+    cancelling here is a crash between the grant and its commit.
+    """
+
+    before_grant: Hook = field(default=_no_hook)
+    after_grant: Hook = field(default=_no_hook)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    goal: Goal
+    claimed_at: datetime
+
+
+def refusal(
+    goal: Goal, row: Progress | None, rows: dict[str, Progress], catalog: Catalog, now: datetime
+) -> errors.ServiceError | None:
+    """The first failed check of SPEC §5 claim, in order, for a goal known to be in its challenge."""
+    if row is None:
+        return errors.goal_not_completed(goal.goal_id, "not_started")
+    if not row.is_active:
+        return errors.goal_not_active(goal.goal_id)
+    if is_rotated(row, now):
+        return errors.goal_rotated(goal.goal_id)
+    if row.status == "claimed":
+        return errors.goal_already_claimed(goal.goal_id)
+    if row.status != "completed":
+        return errors.goal_not_completed(goal.goal_id, row.status)
+    missing = [
+        prerequisite
+        for prerequisite in goal.prerequisites
+        if not _done(catalog.goal(prerequisite), rows.get(prerequisite), now)
+    ]
+    if missing:
+        return errors.prerequisites_not_met(goal.goal_id, missing)
+    return None
+
+
+def _done(goal: Goal | None, row: Progress | None, now: datetime) -> bool:
+    return goal is not None and row is not None and view(goal, row, now).status in ("completed", "claimed")
+
+
+def _ledger_refusal(grant: ledger.Grant) -> errors.ServiceError:
+    if grant.state == "granted":
+        return errors.goal_already_claimed(grant.goal_id)
+    if grant.state == "in_doubt":
+        return errors.grant_in_doubt(grant.goal_id)
+    return errors.claim_in_progress(grant.goal_id)
+
+
+class ClaimService:
+    def __init__(
+        self,
+        catalog: Catalog,
+        pool: AsyncConnectionPool,
+        rewards: RewardClient,
+        clock: Clock,
+        hooks: ClaimHooks | None = None,
+    ) -> None:
+        self._catalog = catalog
+        self._pool = pool
+        self._rewards = rewards
+        self._clock = clock
+        self._hooks = hooks or ClaimHooks()
+
+    @classmethod
+    def from_services(cls, services: Services, hooks: ClaimHooks | None = None) -> ClaimService:
+        return cls(services.catalog, services.pool, services.rewards, services.clock, hooks)
+
+    async def claim(self, user_id: str, challenge_id: str, goal_id: str) -> Claimed:
+        goal = self._goal(challenge_id, goal_id)
+        now = self._clock()
+        key = await self._begin(user_id, goal, now)
+        await self._hooks.before_grant(key)
+        try:
+            await self._rewards.grant(user_id, goal.reward)
+        except RewardGrantError as error:
+            await self._record_failure(key, error.message, in_doubt=error.in_doubt)
+            raise errors.reward_grant_failed(
+                f"reward grant failed: {error.message}"
+                + ("; the outcome is unknown, so it is not retried automatically" if error.in_doubt else "")
+            ) from None
+        except Exception as error:
+            # Not the client's declared failure (a bug, an unexpected transport error): whether AGS
+            # granted is unknown, so never let a retry grant again.
+            log.exception("reward_grant_error", user_id=user_id, goal_id=goal.goal_id)
+            await self._record_failure(key, f"unexpected error: {error!r}", in_doubt=True)
+            raise errors.reward_grant_failed("reward grant failed: outcome unknown") from None
+        # A crash or cancellation from here until tx2 commits leaves the row 'pending': in doubt.
+        await self._hooks.after_grant(key)
+        async with connection(self._pool) as conn, conn.transaction():
+            claimed = await ledger.mark_granted(conn, key, now)
+        if not claimed:
+            # The row moved to a new period while AGS answered; the grant belongs to the old one.
+            log.warning("claim_granted_after_rotation", user_id=user_id, goal_id=goal.goal_id)
+        log.info("goal_claimed", user_id=user_id, goal_id=goal.goal_id, period=key.period)
+        return Claimed(goal, now)
+
+    def _goal(self, challenge_id: str, goal_id: str) -> Goal:
+        challenge = self._catalog.challenge(challenge_id)
+        if challenge is None:
+            raise errors.challenge_not_found(challenge_id)
+        goal = self._catalog.goal(goal_id)
+        if goal is None or goal.challenge_id != challenge_id:
+            raise errors.goal_not_found(goal_id, challenge_id)
+        return goal
+
+    async def _begin(self, user_id: str, goal: Goal, now: datetime) -> ledger.GrantKey:
+        """tx1: checks under the progress-row lock, then the ledger's 'pending' row, committed."""
+        async with connection(self._pool) as conn, conn.transaction():
+            row = await ledger.lock_progress(conn, user_id, goal.goal_id)
+            rows = await user_rows(conn, user_id) if goal.prerequisites and row is not None else {}
+            refused = refusal(goal, row, rows, self._catalog, now)
+            if refused is not None:
+                raise refused
+            assert row is not None
+            schedule = goal.rotation.schedule if goal.rotating and goal.rotation else None
+            key = ledger.GrantKey(user_id, goal.goal_id, claim_period(schedule, row.expires_at))
+            started, grant = await ledger.begin_attempt(conn, key, row.expires_at, goal.reward)
+            if not started:
+                raise _ledger_refusal(grant)
+        return key
+
+    async def _record_failure(self, key: ledger.GrantKey, message: str, *, in_doubt: bool) -> None:
+        state: Literal["failed", "in_doubt"] = "in_doubt" if in_doubt else "failed"
+        log.warning("reward_grant_not_recorded_as_granted", **_fields(key), state=state, error=message)
+        async with connection(self._pool) as conn, conn.transaction():
+            await ledger.mark_not_granted(conn, key, state, message)
+
+
+def _fields(key: ledger.GrantKey) -> dict[str, str]:
+    return {"user_id": key.user_id, "goal_id": key.goal_id, "period": key.period}

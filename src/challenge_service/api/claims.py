@@ -1,0 +1,29 @@
+"""`POST /v1/challenges/{cid}/goals/{gid}/claim`: grant a completed goal's reward once (SPEC §5)."""
+
+from __future__ import annotations
+
+from litestar import post
+from litestar.params import FromPath
+
+from challenge_service.api.challenges import current_user, services
+from challenge_service.api.claim_service import ClaimService
+from challenge_service.api.deps import AnyRequest
+from challenge_service.api.wire import ClaimResult, Reward, timestamp
+
+
+@post(
+    "/v1/challenges/{challenge_id:str}/goals/{goal_id:str}/claim",
+    status_code=200,
+    summary="Claim a completed goal's reward (granted exactly once per rotation period)",
+)
+async def claim_goal(request: AnyRequest, challenge_id: FromPath[str], goal_id: FromPath[str]) -> ClaimResult:
+    # The body is ignored: `{}`, none or anything else (SPEC §5).
+    user_id = await current_user(request)
+    claimed = await ClaimService.from_services(services(request)).claim(user_id, challenge_id, goal_id)
+    reward = claimed.goal.reward
+    return ClaimResult(
+        goal_id=claimed.goal.goal_id,
+        status="claimed",
+        reward=Reward(reward.type, reward.reward_id, reward.quantity),
+        claimed_at=timestamp(claimed.claimed_at),
+    )

@@ -1,0 +1,129 @@
+"""Choosing goals in one challenge: batch-select and random-select (SPEC §5)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from datetime import datetime
+
+from litestar import post
+from litestar.params import FromPath
+
+from challenge_service.api.assignments import requirement, reward, row_expiry, with_challenge
+from challenge_service.api.body import parse_body
+from challenge_service.api.challenges import current_user, services
+from challenge_service.api.deps import AnyRequest, Services
+from challenge_service.api.errors import challenge_not_found, goal_not_found, insufficient_goals
+from challenge_service.api.wire import GoalSelection, SelectedGoal, timestamp
+from challenge_service.catalog import Challenge, Goal
+from challenge_service.rules import selection
+from challenge_service.rules.progress import Progress, displayed, view
+from challenge_service.store.assignments import insert_rows, lock_rows, update_rows, user_transaction
+
+
+class RandomSource:
+    """Where random-select draws from; tests set `RNG.source` to a seeded `random.Random`."""
+
+    def __init__(self) -> None:
+        self.source = random.Random()
+
+
+RNG = RandomSource()
+
+
+def selected_goal(goal: Goal, row: Progress, now: datetime) -> SelectedGoal:
+    shown = view(goal, row, now)
+    return SelectedGoal(
+        goal_id=goal.goal_id,
+        name=goal.name,
+        description=goal.description,
+        requirement=requirement(goal),
+        reward=reward(goal),
+        status=shown.status,
+        progress=displayed(goal, shown),
+        target=goal.requirement.target_value,
+        is_active=shown.is_active,
+        assigned_at=timestamp(shown.assigned_at),
+        expires_at=row_expiry(goal, shown),
+    )
+
+
+def _challenge(svc: Services, challenge_id: str) -> Challenge:
+    challenge = svc.catalog.challenge(challenge_id)
+    if challenge is None:
+        raise challenge_not_found(challenge_id)
+    return challenge
+
+
+@post(
+    "/v1/challenges/{challenge_id:str}/goals/batch-select",
+    status_code=200,
+    summary="Activate chosen goals of a challenge",
+)
+async def batch_select(request: AnyRequest, challenge_id: FromPath[str]) -> GoalSelection:
+    svc = services(request)
+    user_id = await current_user(request)
+    challenge = _challenge(svc, challenge_id)
+    body = parse_body(await request.body())
+    goal_ids = body.id_list("goal_ids")
+    replace_existing = body.boolean("replace_existing", default=False)
+    chosen = []
+    for goal_id in goal_ids:
+        goal = svc.catalog.goal(goal_id)
+        if goal is None or goal.challenge_id != challenge_id:
+            raise goal_not_found(goal_id, challenge_id)
+        chosen.append(goal)
+    now = svc.clock()
+    async with user_transaction(svc.pool, user_id) as conn:
+        rows = await lock_rows(conn, user_id, [g.goal_id for g in challenge.goals])
+        result = selection.select(challenge, chosen, rows, now, replace_existing)
+        await insert_rows(conn, user_id, with_challenge(svc.catalog, result.changes.created), now)
+        await update_rows(conn, user_id, with_challenge(svc.catalog, result.changes.updated), now)
+    return _response(challenge, chosen, result, rows, now)
+
+
+@post(
+    "/v1/challenges/{challenge_id:str}/goals/random-select",
+    status_code=200,
+    summary="Activate randomly chosen available goals of a challenge",
+)
+async def random_select(request: AnyRequest, challenge_id: FromPath[str]) -> GoalSelection:
+    svc = services(request)
+    user_id = await current_user(request)
+    challenge = _challenge(svc, challenge_id)
+    body = parse_body(await request.body())
+    count = body.positive_int("count")
+    replace_existing = body.boolean("replace_existing", default=False)
+    exclude_active = body.boolean("exclude_active", default=False)
+    now = svc.clock()
+    # Prerequisites may live in other challenges; their rows are read (and locked) with the challenge's.
+    wanted = {g.goal_id for g in challenge.goals} | selection.prerequisite_ids(challenge.goals)
+    async with user_transaction(svc.pool, user_id) as conn:
+        rows = await lock_rows(conn, user_id, wanted)
+        # Replacing deactivates the active goals, so picking them again would be no choice at all.
+        pool = selection.random_pool(
+            svc.catalog, challenge, rows, now, exclude_active=exclude_active or replace_existing
+        )
+        if not pool:
+            raise insufficient_goals(0, count)
+        chosen = selection.sample(pool, count, RNG.source)
+        result = selection.select(challenge, chosen, rows, now, replace_existing)
+        await insert_rows(conn, user_id, with_challenge(svc.catalog, result.changes.created), now)
+        await update_rows(conn, user_id, with_challenge(svc.catalog, result.changes.updated), now)
+    return _response(challenge, chosen, result, rows, now)
+
+
+def _response(
+    challenge: Challenge,
+    chosen: Sequence[Goal],
+    result: selection.Selection,
+    rows: dict[str, Progress],
+    now: datetime,
+) -> GoalSelection:
+    after = result.changes.merged(rows)
+    return GoalSelection(
+        selected_goals=[selected_goal(goal, after[goal.goal_id], now) for goal in chosen],
+        challenge_id=challenge.challenge_id,
+        total_active_goals=result.total_active,
+        replaced_goals=result.replaced,
+    )

@@ -1,0 +1,161 @@
+"""Operator commands for the reward ledger: `challenge-service grants list | resolve` (SPEC §5 claim).
+
+A grant left 'pending' after its claim ended (the process died between calling AGS and recording the
+outcome) or marked 'in_doubt' (AGS gave no clear answer) blocks further claims of that goal for that
+period, so the reward is never granted twice. An operator checks AGS (the player's entitlements or
+wallet history) and resolves it:
+
+    --as granted   AGS has it: the ledger says granted and the goal is marked claimed
+    --as failed    AGS does not: the ledger says failed and the player can claim again
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal, TextIO
+
+import psycopg
+
+from challenge_service.store import ledger
+from challenge_service.store.ledger import Grant, GrantKey, GrantState
+
+STATES: tuple[GrantState, ...] = ("pending", "in_doubt", "granted", "failed")
+Resolution = Literal["granted", "failed"]
+
+
+class OperatorError(Exception):
+    """The command cannot do what was asked; the message says why (exit status 1)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    grant: Grant
+    # Resolving as granted marks the goal claimed only while its row is still in the granted period.
+    goal_marked_claimed: bool
+
+
+async def list_grants(
+    conn: psycopg.AsyncConnection[object],
+    states: Sequence[GrantState] = ledger.UNRESOLVED,
+    older_than_s: float = 0,
+) -> list[Grant]:
+    """Ledger rows in `states` whose last change is at least `older_than_s` seconds old, oldest first."""
+    if older_than_s < 0:
+        raise OperatorError("--older-than must be >= 0")
+    return await ledger.list_grants(conn, tuple(states), older_than_s)
+
+
+async def resolve_grant(
+    conn: psycopg.AsyncConnection[object], key: GrantKey, resolution: Resolution, now: datetime | None = None
+) -> Resolved:
+    """Settle an unresolved ('pending' or 'in_doubt') grant after checking AGS by hand."""
+    note = f"resolved as {resolution} by an operator"
+    async with conn.transaction():
+        await ledger.lock_progress_of(conn, key)  # lock order: progress row, then ledger row
+        grant = await ledger.get_grant(conn, key, lock=True)
+        if grant is None:
+            raise OperatorError(
+                f"no grant for user={key.user_id!r} goal={key.goal_id!r} period={key.period!r}"
+            )
+        if grant.state not in ledger.UNRESOLVED:
+            raise OperatorError(
+                f"grant is already {grant.state}; only pending or in_doubt grants are resolved"
+            )
+        if resolution == "granted":
+            claimed = await ledger.mark_granted(conn, key, now or datetime.now(UTC))
+        else:
+            await ledger.mark_not_granted(conn, key, "failed", note)
+            claimed = False
+        updated = await ledger.get_grant(conn, key)
+    assert updated is not None
+    return Resolved(updated, claimed)
+
+
+# -- command line ----------------------------------------------------------------------------------------
+
+_HEADER = ("USER", "GOAL", "PERIOD", "STATE", "ATTEMPTS", "UPDATED", "REWARD", "LAST_ERROR")
+
+
+def print_grants(grants: Sequence[Grant], out: TextIO = sys.stdout) -> None:
+    """Tab-separated, one grant a line; an empty period prints as '' so it can be pasted back."""
+    print("\t".join(_HEADER), file=out)
+    for g in grants:
+        fields = (
+            g.user_id,
+            g.goal_id,
+            g.period or "''",
+            g.state,
+            str(g.attempts),
+            g.updated_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            f"{g.reward_type}:{g.reward_id}x{g.quantity}",
+            g.last_error.replace("\t", " ").replace("\n", " "),
+        )
+        print("\t".join(fields), file=out)
+
+
+async def run_list(conninfo: str, state: GrantState | None, older_than_s: float) -> int:
+    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+        grants = await list_grants(conn, (state,) if state else ledger.UNRESOLVED, older_than_s)
+    print_grants(grants)
+    return 0
+
+
+async def run_resolve(conninfo: str, key: GrantKey, resolution: Resolution) -> int:
+    if key.period == "''":  # as printed by `grants list` for goals without rotation
+        key = GrantKey(key.user_id, key.goal_id, "")
+    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+        resolved = await resolve_grant(conn, key, resolution)
+    claimed = " and the goal is claimed" if resolved.goal_marked_claimed else ""
+    period = key.period or "no rotation"
+    print(f"grant of {key.goal_id} for {key.user_id} ({period}) is now {resolution}{claimed}")
+    return 0
+
+
+def add_grants_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    grants = commands.add_parser(
+        "grants",
+        help="inspect and resolve reward grants (DATABASE_URL, or the embedded server)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = grants.add_subparsers(dest="grants_command", required=True)
+    listing = actions.add_parser("list", help="unresolved (pending or in_doubt) grants, oldest first")
+    listing.add_argument("--state", choices=STATES, help="only grants in this state (default: unresolved)")
+    listing.add_argument(
+        "--older-than", type=float, default=0.0, metavar="SECONDS", help="unchanged for at least SECONDS"
+    )
+    resolve = actions.add_parser("resolve", help="settle a pending or in_doubt grant after checking AGS")
+    resolve.add_argument("user")
+    resolve.add_argument("goal")
+    resolve.add_argument("period", help="as listed; '' for goals without rotation")
+    resolve.add_argument("--as", dest="resolution", choices=("granted", "failed"), required=True)
+
+
+def run_grants(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """`challenge-service grants …`: 0 on success, 1 when refused or the database is unreachable."""
+    from challenge_service.store.embedded import EMBEDDED_DATA_DIR, EmbeddedPostgres
+
+    conninfo = environ.get("DATABASE_URL", "")
+    embedded = None
+    # Attach to the dev server under .data/pg; stop it afterwards only if this command started it, so a
+    # running `make run` keeps its database.
+    if not conninfo:
+        already_running = (EMBEDDED_DATA_DIR / "postmaster.pid").exists()
+        embedded = EmbeddedPostgres(EMBEDDED_DATA_DIR)
+        conninfo = embedded.start()
+    try:
+        if args.grants_command == "list":
+            return asyncio.run(run_list(conninfo, args.state, args.older_than))
+        key = GrantKey(args.user, args.goal, args.period)
+        return asyncio.run(run_resolve(conninfo, key, args.resolution))
+    except (OperatorError, psycopg.Error) as error:
+        print(f"challenge-service grants: {error}", file=sys.stderr)
+        return 1
+    finally:
+        if embedded is not None and not already_running:
+            embedded.stop()

@@ -1,0 +1,175 @@
+"""`challenge-service grants list | resolve`: what operators do with in-doubt reward grants."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from challenge_service.api.claim_service import ClaimHooks
+from challenge_service.operator import OperatorError, list_grants, resolve_grant
+from challenge_service.store.ledger import GrantKey
+from tests.api.test_claim import (
+    NOW,
+    TODAY_END,
+    USER,
+    assert_error,
+    claim,
+    claim_service,
+    crash,
+    ledger_rows,
+    progress_status,
+    put_row,
+    use_mock_rewards,
+)
+from tests.conftest import REPO, RunningService
+
+COMMAND = [sys.executable, "-m", "challenge_service"]
+KEY = GrantKey(USER, "first-login", "")
+
+
+async def put_grant(database_url: str, key: GrantKey, state: str, *, age_s: int = 0, **extra: Any) -> None:
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await conn.execute(
+            """INSERT INTO reward_grants (user_id, goal_id, period, expires_at, reward_type, reward_id,
+                   quantity, state, updated_at)
+               VALUES (%s, %s, %s, %s, 'WALLET', 'GOLD', 100, %s, now() - make_interval(secs => %s))""",
+            (key.user_id, key.goal_id, key.period, extra.get("expires_at"), state, age_s),
+        )
+
+
+@pytest.fixture
+async def conn(database_url: str) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as connection:
+        yield connection
+
+
+async def test_list_shows_unresolved_grants_oldest_first(
+    database_url: str, conn: psycopg.AsyncConnection[Any]
+) -> None:
+    await put_grant(database_url, GrantKey("a", "first-login", ""), "pending", age_s=10)
+    await put_grant(database_url, GrantKey("b", "first-login", ""), "in_doubt", age_s=300)
+    await put_grant(database_url, GrantKey("c", "first-login", ""), "granted", age_s=600)
+    await put_grant(database_url, GrantKey("d", "first-login", ""), "failed", age_s=600)
+
+    assert [g.user_id for g in await list_grants(conn)] == ["b", "a"]
+    assert [g.user_id for g in await list_grants(conn, older_than_s=60)] == ["b"]
+    assert [g.user_id for g in await list_grants(conn, ("pending",))] == ["a"]
+    assert [g.user_id for g in await list_grants(conn, ("failed",))] == ["d"]
+    with pytest.raises(OperatorError):
+        await list_grants(conn, older_than_s=-1)
+
+
+async def test_resolve_as_granted_marks_the_goal_claimed(
+    database_url: str, conn: psycopg.AsyncConnection[Any]
+) -> None:
+    await put_row(database_url, "first-login", "onboarding")
+    await put_grant(database_url, KEY, "pending")
+
+    resolved = await resolve_grant(conn, KEY, "granted", NOW)
+
+    assert resolved.goal_marked_claimed
+    assert resolved.grant.state == "granted"
+    assert await progress_status(database_url, "first-login") == ("claimed", NOW)
+    assert await list_grants(conn) == []
+    with pytest.raises(OperatorError, match="already granted"):
+        await resolve_grant(conn, KEY, "failed")
+
+
+async def test_resolve_as_failed_makes_the_goal_claimable(
+    database_url: str, conn: psycopg.AsyncConnection[Any]
+) -> None:
+    await put_row(database_url, "first-login", "onboarding")
+    await put_grant(database_url, KEY, "in_doubt")
+
+    resolved = await resolve_grant(conn, KEY, "failed")
+
+    assert not resolved.goal_marked_claimed
+    assert (resolved.grant.state, resolved.grant.last_error) == (
+        "failed",
+        "resolved as failed by an operator",
+    )
+    assert await progress_status(database_url, "first-login") == ("completed", None)
+
+
+async def test_resolve_never_claims_a_newer_period(
+    database_url: str, conn: psycopg.AsyncConnection[Any]
+) -> None:
+    # The grant was for yesterday's period; the row has since been reset into today's.
+    key = GrantKey(USER, "daily-login", "2025-03-11T00:00:00Z")
+    await put_row(database_url, "daily-login", "daily-challenges", "in_progress", expires_at=TODAY_END)
+    await put_grant(database_url, key, "pending", expires_at=NOW.replace(hour=0))
+
+    resolved = await resolve_grant(conn, key, "granted")
+
+    assert resolved.grant.state == "granted"
+    assert not resolved.goal_marked_claimed
+    assert (await progress_status(database_url, "daily-login"))[0] == "in_progress"
+
+
+async def test_resolve_of_an_unknown_grant_is_refused(conn: psycopg.AsyncConnection[Any]) -> None:
+    with pytest.raises(OperatorError, match="no grant"):
+        await resolve_grant(conn, KEY, "granted")
+
+
+async def test_crash_then_operator_list_and_resolve(running: RunningService) -> None:
+    """The whole story: the process dies after AGS granted; claims refuse; an operator settles it."""
+    url = running.settings.database_url
+    rewards = use_mock_rewards(running)
+    for goal_id in ("first-login", "first-match"):
+        await put_row(url, goal_id, "onboarding")
+    # first-match needs complete-tutorial; give it one so only the crash matters.
+    await put_row(url, "complete-tutorial", "onboarding", "claimed")
+    for goal_id in ("first-login", "first-match"):
+        with pytest.raises(RuntimeError):
+            await claim_service(running, ClaimHooks(after_grant=crash)).claim(USER, "onboarding", goal_id)
+    assert len(rewards.grants) == 2
+    assert_error(await claim(running, "onboarding", "first-login"), 409, 6, "CLAIM_IN_PROGRESS")
+
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        listed = await list_grants(conn)
+        assert sorted((g.goal_id, g.state, g.attempts) for g in listed) == [
+            ("first-login", "pending", 1),
+            ("first-match", "pending", 1),
+        ]
+        # AGS shows first-login was credited: settle it; first-match was not: let the player retry.
+        await resolve_grant(conn, GrantKey(USER, "first-login", ""), "granted", NOW)
+        await resolve_grant(conn, GrantKey(USER, "first-match", ""), "failed")
+
+    assert_error(await claim(running, "onboarding", "first-login"), 409, 6, "GOAL_ALREADY_CLAIMED")
+    assert (await claim(running, "onboarding", "first-match")).status_code == 200
+    assert len(rewards.grants) == 3
+    assert [row[:3] for row in await ledger_rows(url, "first-match")] == [("", "granted", 2)]
+
+
+def _run(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "CHALLENGE_CONFIG_PATH": str(REPO / "challenges.json")}
+    return subprocess.run([*COMMAND, "grants", *args], env=env, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.slow
+async def test_the_grants_command(database_url: str) -> None:
+    await put_row(database_url, "first-login", "onboarding")
+    await put_grant(database_url, KEY, "pending", age_s=120)
+
+    listed = _run(database_url, "list", "--older-than", "60")
+    assert listed.returncode == 0, listed.stderr
+    header, row = listed.stdout.splitlines()
+    assert header.split("\t")[:4] == ["USER", "GOAL", "PERIOD", "STATE"]
+    assert row.split("\t")[:5] == [USER, "first-login", "''", "pending", "1"]
+    assert _run(database_url, "list", "--older-than", "600").stdout.count("\n") == 1  # header only
+
+    resolved = _run(database_url, "resolve", USER, "first-login", "''", "--as", "granted")
+    assert resolved.returncode == 0, resolved.stderr
+    assert "is now granted and the goal is claimed" in resolved.stdout
+    assert (await progress_status(database_url, "first-login"))[0] == "claimed"
+
+    again = _run(database_url, "resolve", USER, "first-login", "", "--as", "failed")
+    assert again.returncode == 1
+    assert "already granted" in again.stderr
+    assert _run(database_url, "list", "--state", "granted").stdout.count("\n") == 2
