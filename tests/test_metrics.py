@@ -57,3 +57,16 @@ async def test_metrics_on_their_own_port(database_url: str) -> None:
             assert api.status_code == 404
     finally:
         await service.stop()
+
+
+async def test_two_services_in_one_process_share_the_registry(
+    running: RunningService, database_url: str
+) -> None:
+    second = Service(make_settings(database_url), host="127.0.0.1")
+    await second.start()
+    try:
+        text = (await running.http.get("/metrics")).text
+        assert _samples(text)[("challenge_db_pool_size", ())] >= 2
+    finally:
+        await second.stop()
+    await second.stop()  # stopping twice is harmless

@@ -67,26 +67,37 @@ for _result in ("ok", "rejected"):
 
 
 class PoolCollector(Collector):
-    """Reads the connection pool's own statistics at scrape time."""
+    """Reads the connection pools' own statistics at scrape time.
 
-    def __init__(self, stats: Callable[[], dict[str, int]]) -> None:
-        self._stats = stats
+    Registered once; pools come and go with services (tests run several in one process), and their
+    statistics add up, as they would for one process with several pools.
+    """
+
+    def __init__(self) -> None:
+        self._sources: set[Callable[[], dict[str, int]]] = set()
+
+    def add(self, stats: Callable[[], dict[str, int]]) -> Callable[[], None]:
+        self._sources.add(stats)
+        return lambda: self._sources.discard(stats)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        stats = self._stats()
+        snapshots = [stats() for stats in list(self._sources)]
         for key, help_text in (
             ("pool_size", "Connections currently open in the pool"),
             ("pool_available", "Idle connections in the pool"),
             ("requests_waiting", "Requests waiting for a pooled connection"),
         ):
-            yield GaugeMetricFamily(f"challenge_db_{key}", help_text, value=stats.get(key, 0))
+            total = sum(snapshot.get(key, 0) for snapshot in snapshots)
+            yield GaugeMetricFamily(f"challenge_db_{key}", help_text, value=total)
+
+
+_POOLS = PoolCollector()
+REGISTRY.register(_POOLS)
 
 
 def register_pool(stats: Callable[[], dict[str, int]]) -> Callable[[], None]:
-    """Expose a pool's statistics; returns the function that removes them again (at shutdown)."""
-    collector = PoolCollector(stats)
-    REGISTRY.register(collector)
-    return lambda: REGISTRY.unregister(collector)
+    """Expose a pool's statistics; returns the function that removes them again (idempotent)."""
+    return _POOLS.add(stats)
 
 
 def exposition() -> tuple[bytes, str]:
