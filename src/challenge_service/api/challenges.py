@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from litestar import get
+from typing import Any
+
+from litestar import MediaType, Response, get
 from litestar.params import FromPath, FromQuery
 
 from challenge_service.api.deps import AnyRequest, Services
 from challenge_service.api.errors import challenge_not_found, invalid_input
-from challenge_service.api.views import challenge_view
+from challenge_service.api.views import encoder_for
 from challenge_service.api.wire import ChallengeList, ChallengeView
 from challenge_service.store.database import connection
 from challenge_service.store.progress import user_rows
@@ -27,17 +29,23 @@ async def current_user(request: AnyRequest) -> str:
     return user_id
 
 
+def _json(parts: list[bytes]) -> Response[Any]:
+    return Response(b"".join(parts), media_type=MediaType.JSON)
+
+
+# The handlers return pre-encoded bytes (see api/views.py); the annotations declare the JSON's shape for
+# the OpenAPI schema, and tests/api/test_openapi.py checks real responses against it.
 @get("/v1/challenges", summary="List challenges with the player's progress")
-async def list_challenges(request: AnyRequest, active_only: FromQuery[bool] = False) -> ChallengeList:
+async def list_challenges(
+    request: AnyRequest, active_only: FromQuery[bool] = False
+) -> Response[ChallengeList]:
     svc = services(request)
     user_id = await current_user(request)
     async with connection(svc.pool) as conn:
         rows = await user_rows(conn, user_id)
-    now = svc.clock()
     catalog = svc.catalog
-    return ChallengeList(
-        [challenge_view(catalog, challenge, rows, now, active_only) for challenge in catalog.challenges]
-    )
+    encoded = encoder_for(catalog).challenges(catalog.challenges, rows, svc.clock(), active_only)
+    return _json([b'{"challenges":[', b",".join(encoded), b"]}"])
 
 
 @get("/v1/challenges/{challenge_id:str}", summary="One challenge with the player's progress")
@@ -45,12 +53,13 @@ async def get_challenge(
     request: AnyRequest,
     challenge_id: FromPath[str],
     active_only: FromQuery[bool] = False,
-) -> ChallengeView:
+) -> Response[ChallengeView]:
     svc = services(request)
     user_id = await current_user(request)
-    challenge = svc.catalog.challenge(challenge_id)
+    catalog = svc.catalog
+    challenge = catalog.challenge(challenge_id)
     if challenge is None:
         raise challenge_not_found(challenge_id)
     async with connection(svc.pool) as conn:
         rows = await user_rows(conn, user_id)
-    return challenge_view(svc.catalog, challenge, rows, svc.clock(), active_only)
+    return _json(encoder_for(catalog).challenges([challenge], rows, svc.clock(), active_only))
