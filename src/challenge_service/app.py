@@ -133,6 +133,8 @@ class Service:
             log_config=None,
             access_log=False,
             server_header=False,
+            # Behind a load balancer the client address is not used for anything; skip the parsing.
+            proxy_headers=False,
             timeout_graceful_shutdown=5,
         )
         server = _HttpServer(config)

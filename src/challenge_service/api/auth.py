@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import structlog
 
 from challenge_service.api.deps import Authenticator
@@ -19,7 +21,7 @@ def mock_authenticator() -> Authenticator:
         "via X-Mock-User-Id; never run this way in production"
     )
 
-    async def authenticate(headers: dict[str, str]) -> str:
+    async def authenticate(headers: Mapping[str, str]) -> str:
         # Header names arrive lower-cased from the ASGI server, so any spelling matches.
         return headers.get("x-mock-user-id") or MOCK_DEFAULT_USER
 
@@ -27,7 +29,7 @@ def mock_authenticator() -> Authenticator:
 
 
 def jwt_authenticator(verifier: JwksVerifier) -> Authenticator:
-    async def authenticate(headers: dict[str, str]) -> str:
+    async def authenticate(headers: Mapping[str, str]) -> str:
         try:
             return await verifier.verify(parse_bearer(headers.get("authorization")))
         except AuthError as error:

@@ -22,7 +22,7 @@ def services(request: AnyRequest) -> Services:
 
 
 async def current_user(request: AnyRequest) -> str:
-    user_id = await services(request).authenticate(dict(request.headers))
+    user_id = await services(request).authenticate(request.headers)
     if len(user_id) > MAX_ID_LENGTH or not user_id.isprintable():
         raise invalid_input(f"user id must be at most {MAX_ID_LENGTH} printable characters")
     request.state.user_id = user_id  # for the request log line

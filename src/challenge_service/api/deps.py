@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +16,7 @@ from challenge_service.rewards import RewardClient
 
 Clock = Callable[[], datetime]
 # Resolves the player from request headers; raises ServiceError (401/403) when it cannot.
-Authenticator = Callable[[dict[str, str]], Awaitable[str]]
+Authenticator = Callable[[Mapping[str, str]], Awaitable[str]]
 
 
 def utc_now() -> datetime:
