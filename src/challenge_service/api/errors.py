@@ -10,7 +10,7 @@ from litestar import MediaType, Response
 from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
 
 from challenge_service.api.deps import AnyRequest
-from challenge_service.store.database import DatabaseUnavailable
+from challenge_service.store.database import DatabaseUnavailable, Overloaded
 
 log = structlog.get_logger(__name__)
 
@@ -73,6 +73,12 @@ def unauthenticated(message: str) -> ServiceError:
 
 def permission_denied(message: str) -> ServiceError:
     return ServiceError(403, PERMISSION_DENIED, "PERMISSION_DENIED", message)
+
+
+def overloaded() -> ServiceError:
+    return ServiceError(
+        503, UNAVAILABLE, "UNAVAILABLE", "the service is overloaded; retry shortly", {"Retry-After": "1"}
+    )
 
 
 def database_unavailable() -> ServiceError:
@@ -165,6 +171,8 @@ def handle_exception(request: AnyRequest, exc: Exception) -> Response[bytes]:
         return error_response(exc)
     if isinstance(exc, DatabaseUnavailable):
         return error_response(database_unavailable())
+    if isinstance(exc, Overloaded):
+        return error_response(overloaded())
     if isinstance(exc, HTTPException):
         error = _from_http_exception(exc)
         response = error_response(error)

@@ -7,11 +7,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 
 class DatabaseUnavailable(Exception):
-    """The database cannot be reached (or the pool gave no connection in time)."""
+    """The database cannot be reached."""
+
+
+class Overloaded(Exception):
+    """Every pooled connection stayed busy for the whole wait: too much load, not an outage."""
 
 
 def create_pool(conninfo: str, *, max_size: int, timeout_s: float = 2.0) -> AsyncConnectionPool:
@@ -48,6 +52,11 @@ async def connection(pool: AsyncConnectionPool) -> AsyncIterator[psycopg.AsyncCo
     try:
         async with pool.connection() as conn:
             yield conn
+    except PoolTimeout as exc:
+        # A full pool whose connections are all busy means load; during an outage the pool drops its
+        # broken connections and cannot open new ones, so it is not full.
+        if pool.get_stats().get("pool_size", 0) >= pool.max_size:
+            raise Overloaded(str(exc)) from exc
+        raise DatabaseUnavailable(str(exc)) from exc
     except psycopg.OperationalError as exc:
-        # PoolTimeout is an OperationalError too: no connection could be had in time.
         raise DatabaseUnavailable(str(exc)) from exc
