@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
@@ -92,6 +93,18 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         reward_client_mode="mock",
     )
     return replace(settings, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def tls_context() -> ssl.SSLContext:
+    # Loading the CA bundle costs ~40 ms per client; the fake AGS is plain HTTP, so build it once.
+    return ssl.create_default_context()
+
+
+@pytest.fixture
+async def http(tls_context: ssl.SSLContext) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(verify=tls_context) as client:
+        yield client
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -411,12 +411,6 @@ def ags() -> Iterator[FakeAgs]:
         yield server
 
 
-@pytest.fixture
-async def ags_http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
 def use_ags(running: RunningService, ags: FakeAgs, http: httpx.AsyncClient, **options: Any) -> None:
     """The real reward client against the fake, with short back-off so retries take milliseconds."""
     use_mock_rewards(running)
@@ -428,9 +422,9 @@ def use_ags(running: RunningService, ags: FakeAgs, http: httpx.AsyncClient, **op
 
 
 async def test_ags_grants_the_wallet_credit_once(
-    running: RunningService, ags: FakeAgs, ags_http: httpx.AsyncClient
+    running: RunningService, ags: FakeAgs, http: httpx.AsyncClient
 ) -> None:
-    use_ags(running, ags, ags_http)
+    use_ags(running, ags, http)
     await put_row(running.settings.database_url, "first-login", "onboarding")
 
     assert (await claim(running, "onboarding", "first-login")).status_code == 200
@@ -442,11 +436,11 @@ async def test_ags_grants_the_wallet_credit_once(
 
 
 async def test_ags_unavailable_is_502_claimable_and_succeeds_on_the_next_claim(
-    running: RunningService, ags: FakeAgs, ags_http: httpx.AsyncClient
+    running: RunningService, ags: FakeAgs, http: httpx.AsyncClient
 ) -> None:
     # 429 means "not processed": a verified failure, retried by the next claim.
     url = running.settings.database_url
-    use_ags(running, ags, ags_http)
+    use_ags(running, ags, http)
     await put_row(url, "first-login", "onboarding")
     ags.fail(PLATFORM, 429, times=4)
 
@@ -461,11 +455,11 @@ async def test_ags_unavailable_is_502_claimable_and_succeeds_on_the_next_claim(
 
 
 async def test_ags_500_four_times_is_502_and_stays_claimable(
-    running: RunningService, ags: FakeAgs, ags_http: httpx.AsyncClient
+    running: RunningService, ags: FakeAgs, http: httpx.AsyncClient
 ) -> None:
     # AGS answering 500 says the grant failed: the goal stays claimable and the next claim grants.
     url = running.settings.database_url
-    use_ags(running, ags, ags_http)
+    use_ags(running, ags, http)
     await put_row(url, "first-login", "onboarding")
     ags.fail(PLATFORM, 500, times=4)
 
@@ -477,11 +471,11 @@ async def test_ags_500_four_times_is_502_and_stays_claimable(
 
 
 async def test_ags_gateway_timeout_is_502_and_in_doubt(
-    running: RunningService, ags: FakeAgs, ags_http: httpx.AsyncClient
+    running: RunningService, ags: FakeAgs, http: httpx.AsyncClient
 ) -> None:
     # A 504 leaves open whether AGS applied the grant behind the gateway: no blind second grant.
     url = running.settings.database_url
-    use_ags(running, ags, ags_http)
+    use_ags(running, ags, http)
     await put_row(url, "first-login", "onboarding")
     ags.fail(PLATFORM, 504)
 
@@ -492,10 +486,10 @@ async def test_ags_gateway_timeout_is_502_and_in_doubt(
 
 
 async def test_ags_400_is_502_and_claimable(
-    running: RunningService, ags: FakeAgs, ags_http: httpx.AsyncClient
+    running: RunningService, ags: FakeAgs, http: httpx.AsyncClient
 ) -> None:
     url = running.settings.database_url
-    use_ags(running, ags, ags_http)
+    use_ags(running, ags, http)
     await put_row(url, "first-login", "onboarding")
     ags.fail(PLATFORM, 400, body={"errorCode": 20002, "errorMessage": "unknown currency"})
 
@@ -509,11 +503,11 @@ async def test_ags_400_is_502_and_claimable(
 
 @pytest.mark.parametrize("fault", ["drop", "hang"])
 async def test_ags_dropping_or_timing_out_is_in_doubt_and_never_granted_again(
-    running: RunningService, ags: FakeAgs, ags_http: httpx.AsyncClient, fault: str
+    running: RunningService, ags: FakeAgs, http: httpx.AsyncClient, fault: str
 ) -> None:
     # One attempt, so the client itself does not retry an attempt that may have granted.
     url = running.settings.database_url
-    use_ags(running, ags, ags_http, attempts=1, budget_s=0.5)
+    use_ags(running, ags, http, attempts=1, budget_s=0.5)
     await put_row(url, "first-login", "onboarding")
     getattr(ags, fault)(PLATFORM)
 

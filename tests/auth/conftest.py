@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 import json
-import ssl
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,18 +84,6 @@ def ags(key_a: SigningKey) -> Iterator[FakeAgs]:
     with FakeAgs(namespace=NAMESPACE) as server:
         server.set_jwks([key_a.jwk()])
         yield server
-
-
-@pytest.fixture(scope="session")
-def tls_context() -> ssl.SSLContext:
-    # Loading the CA bundle costs ~40 ms per client; the fake is plain HTTP, so build it once.
-    return ssl.create_default_context()
-
-
-@pytest.fixture
-async def http(tls_context: ssl.SSLContext) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(verify=tls_context) as client:
-        yield client
 
 
 @pytest.fixture

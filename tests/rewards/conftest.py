@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-import ssl
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -34,18 +33,6 @@ class FakeSleep:
 def ags() -> Iterator[FakeAgs]:
     with FakeAgs(namespace=NAMESPACE, client_id=CLIENT_ID, client_secret=CLIENT_SECRET) as server:
         yield server
-
-
-@pytest.fixture(scope="session")
-def tls_context() -> ssl.SSLContext:
-    # Loading the CA bundle costs ~40 ms per client; the fake is plain HTTP, so build it once.
-    return ssl.create_default_context()
-
-
-@pytest.fixture
-async def http(tls_context: ssl.SSLContext) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(verify=tls_context) as client:
-        yield client
 
 
 @pytest.fixture
