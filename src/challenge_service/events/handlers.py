@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from google.protobuf.empty_pb2 import Empty
+from google.protobuf.message import DecodeError
 from grpclib import GRPCError
 from grpclib.const import Status
 from grpclib.server import Stream
@@ -119,9 +120,13 @@ class EventIngest:
         self._idle.clear()
         status, message = Status.OK, None
         try:
-            request = await stream.recv_message()
             try:
-                await self._handle(accept, request)
+                await self._handle(accept, await stream.recv_message())
+            except DecodeError:
+                # Bytes that are not the method's message: the caller's fault, not ours (no 500-style
+                # UNKNOWN, no traceback in the logs).
+                metrics.EVENTS.labels("rejected", "malformed_protobuf").inc()
+                status, message = Status.INVALID_ARGUMENT, "malformed protobuf message"
             except GRPCError as error:
                 status, message = error.status, error.message
             if status is Status.OK:
