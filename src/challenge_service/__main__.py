@@ -1,4 +1,4 @@
-"""Command line: `challenge-service serve | check-config FILE | migrate | grants list|resolve`."""
+"""Command line: `challenge-service serve | check-config FILE | migrate | grants list|resolve | demo …`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import psycopg
 import uvloop
 
 from challenge_service.catalog import CatalogError, load_catalog
+from challenge_service.demo import add_demo_commands, run_demo
 from challenge_service.operator import add_grants_commands, run_grants
 from challenge_service.settings import SettingsError, load_settings
 from challenge_service.store.embedded import EmbeddedUnavailable
@@ -62,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("path", nargs="?", default=os.environ.get("CHALLENGE_CONFIG_PATH", "challenges.json"))
     commands.add_parser("migrate", help="apply pending migrations from sql/ and exit")
     add_grants_commands(commands)
+    add_demo_commands(commands)
     args = parser.parse_args(argv)
     try:
         if args.command == "serve":
@@ -70,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
             return _check_config(args.path)
         if args.command == "grants":
             return run_grants(args, os.environ)
+        if args.command == "demo":
+            return run_demo(args)
         return _migrate()
     except SettingsError as error:
         print(f"challenge-service: {error}", file=sys.stderr)
