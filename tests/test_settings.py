@@ -19,6 +19,7 @@ def test_defaults_follow_the_spec() -> None:
     assert settings.event_ack_mode == "durable"
     assert settings.embedded_database is True
     assert (settings.log_level, settings.log_format) == ("info", "json")
+    assert settings.retention_days == 7
 
 
 def test_every_variable_is_read_from_the_environment() -> None:
@@ -38,6 +39,7 @@ def test_every_variable_is_read_from_the_environment() -> None:
             "FLUSH_INTERVAL_MS": "50",
             "BUFFER_MAX_ENTRIES": "1000",
             "DB_POOL_SIZE": "4",
+            "RETENTION_DAYS": "30",
             "LOG_LEVEL": "debug",
             "LOG_FORMAT": "console",
         }
@@ -59,6 +61,7 @@ def test_every_variable_is_read_from_the_environment() -> None:
         flush_interval_ms=50,
         buffer_max_entries=1000,
         db_pool_size=4,
+        retention_days=30,
         log_level="debug",
         log_format="console",
     )
@@ -88,6 +91,8 @@ def test_root_base_path_means_no_prefix() -> None:
         ("FLUSH_INTERVAL_MS", "fast", "an integer 1..60000"),
         ("BUFFER_MAX_ENTRIES", "-5", "an integer 1..10000000"),
         ("DB_POOL_SIZE", "0", "an integer 1..1000"),
+        ("RETENTION_DAYS", "0", "an integer 1..3650"),
+        ("RETENTION_DAYS", "3651", "an integer 1..3650"),
         ("LOG_LEVEL", "verbose", "debug or info or warning or error"),
         ("LOG_FORMAT", "xml", "json or console"),
     ],

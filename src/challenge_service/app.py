@@ -30,6 +30,7 @@ from challenge_service.auth import JwksVerifier
 from challenge_service.catalog import load_catalog
 from challenge_service.events import EventPipeline
 from challenge_service.metrics import register_pool
+from challenge_service.retention import RetentionTask
 from challenge_service.rewards import AgsRewardClient, MockRewardClient, RewardClient
 from challenge_service.settings import Settings
 from challenge_service.store.database import create_pool, ping
@@ -59,6 +60,7 @@ class Service:
         self._pool: AsyncConnectionPool | None = None
         self._grpc: GrpcServer | None = None
         self._events: EventPipeline | None = None
+        self._retention: RetentionTask | None = None
         self._http_servers: list[tuple[_HttpServer, asyncio.Task[None]]] = []
         self._unregister_pool_metrics: Callable[[], None] = lambda: None
         self._ags_http: httpx.AsyncClient | None = None
@@ -103,6 +105,13 @@ class Service:
             settings, pool, catalog=lambda: services.catalog, clock=lambda: services.clock()
         )
         events.start()
+        self._retention = RetentionTask(
+            pool,
+            catalog=lambda: services.catalog,
+            clock=lambda: services.clock(),
+            retention_days=settings.retention_days,
+        )
+        self._retention.start()
         self._grpc = GrpcServer([health, *events.servicers])
         await self._grpc.start(self.host, settings.grpc_port)
 
@@ -177,6 +186,8 @@ class Service:
         for _, task in self._http_servers:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(task, timeout=SHUTDOWN_BUDGET_S / 3)
+        if self._retention is not None:
+            await self._retention.stop()
         self._unregister_pool_metrics()
         if self._ags_http is not None:
             await self._ags_http.aclose()

@@ -47,6 +47,9 @@ class Settings:
     buffer_max_entries: int = 50_000
     # How long processed event ids are kept for deduplication (SPEC §6: at least 24 h).
     event_dedup_hours: int = 24
+    # Rotating progress rows whose period ended more than this many days ago are deleted by the
+    # retention task (claimed rows of non-reselectable goals are kept: see retention.py).
+    retention_days: int = 7
     db_pool_size: int = 10
     log_level: LogLevel = "info"
     log_format: LogFormat = "json"
@@ -186,6 +189,7 @@ _VARIABLES: dict[str, tuple[str, Callable[[str], object]]] = {
     "FLUSH_INTERVAL_MS": ("flush_interval_ms", _positive_int(60_000)),
     "BUFFER_MAX_ENTRIES": ("buffer_max_entries", _positive_int(10_000_000)),
     "EVENT_DEDUP_HOURS": ("event_dedup_hours", _int_between(24, 24 * 365)),
+    "RETENTION_DAYS": ("retention_days", _positive_int(3650)),
     "DB_POOL_SIZE": ("db_pool_size", _positive_int(1000)),
     "LOG_LEVEL": ("log_level", _choice("debug", "info", "warning", "error")),
     "LOG_FORMAT": ("log_format", _choice("json", "console")),

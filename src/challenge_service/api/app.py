@@ -7,7 +7,7 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
-from challenge_service.api import assignments, challenges, health, rotation, selection
+from challenge_service.api import assignments, challenges, health, rotation, selection, users
 from challenge_service.api.claims import claim_goal
 from challenge_service.api.deps import Services
 from challenge_service.api.errors import handle_exception
@@ -29,6 +29,7 @@ def create_app(services: Services, base_path: str) -> Litestar:
             selection.random_select,
             rotation.get_rotation,
             claim_goal,
+            users.delete_my_data,
         ],
     )
     return Litestar(

@@ -133,3 +133,9 @@ class ClaimResult(msgspec.Struct, rename="camel"):
     status: str
     reward: Reward
     claimed_at: str
+
+
+class UserDataDeleted(msgspec.Struct, rename="camel"):
+    user_id: str
+    deleted_goals: int
+    deleted_grants: int
