@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 from collections.abc import Callable, Iterator
 
@@ -27,9 +28,9 @@ from challenge_service.api.deps import Authenticator, Services
 from challenge_service.api.metrics_app import metrics_app, with_metrics
 from challenge_service.api.observe import ObserveRequests
 from challenge_service.auth import JwksVerifier
-from challenge_service.catalog import load_catalog
+from challenge_service.catalog import Catalog, CatalogError, load_catalog
 from challenge_service.events import EventPipeline
-from challenge_service.metrics import register_pool
+from challenge_service.metrics import CATALOG_RELOADS, register_pool
 from challenge_service.retention import RetentionTask
 from challenge_service.rewards import AgsRewardClient, MockRewardClient, RewardClient
 from challenge_service.settings import Settings
@@ -40,6 +41,17 @@ from challenge_service.store.migrations import migrate
 log = structlog.get_logger(__name__)
 
 SHUTDOWN_BUDGET_S = 10.0
+
+# (mtime in ns, size) of the challenge file; None when it cannot be read.
+FileStamp = tuple[int, int] | None
+
+
+def _stamp(path: str) -> FileStamp:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
 
 
 class _HttpServer(uvicorn.Server):
@@ -64,6 +76,9 @@ class Service:
         self._http_servers: list[tuple[_HttpServer, asyncio.Task[None]]] = []
         self._unregister_pool_metrics: Callable[[], None] = lambda: None
         self._ags_http: httpx.AsyncClient | None = None
+        self._reload_lock = asyncio.Lock()
+        self._catalog_stamp: FileStamp = None
+        self._watch_task: asyncio.Task[None] | None = None
         # Set by start(); tests swap the clock or the reward client through it.
         self.services: Services | None = None
 
@@ -77,6 +92,7 @@ class Service:
 
     async def _start(self) -> None:
         settings = self.settings
+        self._catalog_stamp = _stamp(settings.challenge_config_path)
         catalog = load_catalog(settings.challenge_config_path)
         conninfo = settings.database_url
         if not conninfo:
@@ -122,6 +138,8 @@ class Service:
         else:
             await self._serve_http(with_metrics(api), settings.http_port)
         self._unregister_pool_metrics = register_pool(pool.get_stats)
+        if settings.catalog_watch_s:
+            self._watch_task = asyncio.create_task(self._watch_catalog(), name="catalog-watch")
         log.info(
             "service started",
             http_port=settings.http_port,
@@ -131,6 +149,49 @@ class Service:
             embedded_database=settings.embedded_database,
             goals=len(catalog.goals),
         )
+
+    async def reload_catalog(self) -> bool:
+        """Re-read `CHALLENGE_CONFIG_PATH`. A valid file replaces `services.catalog` in one assignment
+        (running requests keep the object they already read; REST, the event handlers, the flusher and
+        retention all read `services.catalog` afresh); an invalid one is logged with every problem and
+        the current catalog stays. Returns True when the new catalog is in place."""
+        services = self.services
+        if services is None:
+            raise RuntimeError("the service is not started")
+        path = self.settings.challenge_config_path
+        async with self._reload_lock:  # two reloads (SIGHUP + watch) never interleave
+            stamp = _stamp(path)
+            try:
+                catalog: Catalog = await asyncio.to_thread(load_catalog, path)
+            except (CatalogError, ValueError) as error:
+                problems = error.problems if isinstance(error, CatalogError) else [f"$: {error}"]
+                CATALOG_RELOADS.labels("rejected").inc()
+                log.error(
+                    "catalog reload rejected; keeping the current catalog",
+                    path=path,
+                    problems=problems,
+                )
+                self._catalog_stamp = stamp  # the watch reports a bad file once, not every poll
+                return False
+            services.catalog = catalog
+            self._catalog_stamp = stamp
+        CATALOG_RELOADS.labels("ok").inc()
+        log.info("catalog reloaded", path=path, challenges=len(catalog.challenges), goals=len(catalog.goals))
+        return True
+
+    async def _watch_catalog(self) -> None:
+        """Reload when the challenge file's mtime or size changes (`CATALOG_WATCH_S` polling)."""
+        path = self.settings.challenge_config_path
+        while True:
+            await asyncio.sleep(self.settings.catalog_watch_s)
+            stamp = await asyncio.to_thread(_stamp, path)
+            # A missing file is usually an editor or a deploy replacing it: wait for it to come back.
+            if stamp is None or stamp == self._catalog_stamp:
+                continue
+            try:
+                await self.reload_catalog()
+            except Exception:  # never let the watch die; the next change is tried again
+                log.exception("catalog reload failed")
 
     async def _serve_http(self, app: ASGIApp, port: int) -> None:
         config = uvicorn.Config(
@@ -173,6 +234,11 @@ class Service:
 
     async def stop(self) -> None:
         """Stop in SPEC §2 order; every step runs even if an earlier one failed or timed out."""
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch_task
+            self._watch_task = None
         if self._events is not None:
             # Stop accepting events and listening, let running calls answer, flush the buffer.
             # grpclib's close() cancels running handlers, so it comes only after this drain.
@@ -199,12 +265,30 @@ class Service:
 
 
 async def serve(settings: Settings) -> None:
-    """Run until SIGTERM or SIGINT, then shut down in order."""
+    """Run until SIGTERM or SIGINT, then shut down in order; SIGHUP reloads the challenge file."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     service = Service(settings)
+    reloads: set[asyncio.Task[None]] = set()
+
+    async def reload() -> None:
+        try:
+            await service.reload_catalog()
+        except Exception:
+            log.exception("catalog reload failed")
+
+    def on_sighup() -> None:
+        if service.services is None:
+            log.warning("SIGHUP ignored: the service is still starting")
+            return
+        task = loop.create_task(reload(), name="catalog-reload")
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    # Installed before start(), so an early SIGHUP does not kill the process (its default action).
+    loop.add_signal_handler(signal.SIGHUP, on_sighup)
     try:
         await service.start()
         await stop.wait()

@@ -50,6 +50,8 @@ class Settings:
     # Rotating progress rows whose period ended more than this many days ago are deleted by the
     # retention task (claimed rows of non-reselectable goals are kept: see retention.py).
     retention_days: int = 7
+    # Seconds between checks of the challenge file's mtime for a hot reload; 0 = only on SIGHUP.
+    catalog_watch_s: int = 0
     db_pool_size: int = 10
     log_level: LogLevel = "info"
     log_format: LogFormat = "json"
@@ -190,6 +192,7 @@ _VARIABLES: dict[str, tuple[str, Callable[[str], object]]] = {
     "BUFFER_MAX_ENTRIES": ("buffer_max_entries", _positive_int(10_000_000)),
     "EVENT_DEDUP_HOURS": ("event_dedup_hours", _int_between(24, 24 * 365)),
     "RETENTION_DAYS": ("retention_days", _positive_int(3650)),
+    "CATALOG_WATCH_S": ("catalog_watch_s", _int_between(0, 3600)),
     "DB_POOL_SIZE": ("db_pool_size", _positive_int(1000)),
     "LOG_LEVEL": ("log_level", _choice("debug", "info", "warning", "error")),
     "LOG_FORMAT": ("log_format", _choice("json", "console")),

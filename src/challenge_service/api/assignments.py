@@ -108,14 +108,15 @@ def find_goal(catalog: Catalog, challenge_id: str, goal_id: str) -> tuple[Challe
 async def set_active(request: AnyRequest, challenge_id: FromPath[str], goal_id: FromPath[str]) -> ActiveSet:
     svc = services(request)
     user_id = await current_user(request)
-    _, goal = find_goal(svc.catalog, challenge_id, goal_id)
+    catalog = svc.catalog  # one catalog for the whole request, even if a reload swaps it meanwhile
+    _, goal = find_goal(catalog, challenge_id, goal_id)
     is_active = parse_body(await request.body()).boolean("is_active")
     now = svc.clock()
     async with user_transaction(svc.pool, user_id) as conn:
         rows = await lock_rows(conn, user_id, [goal_id])
         changes = selection.set_active(goal, rows.get(goal_id), is_active, now)
-        await insert_rows(conn, user_id, with_challenge(svc.catalog, changes.created), now)
-        await update_rows(conn, user_id, with_challenge(svc.catalog, changes.updated), now)
+        await insert_rows(conn, user_id, with_challenge(catalog, changes.created), now)
+        await update_rows(conn, user_id, with_challenge(catalog, changes.updated), now)
     row = changes.merged(rows)[goal_id]
     return ActiveSet(
         challenge_id=challenge_id,

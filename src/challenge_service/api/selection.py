@@ -12,10 +12,10 @@ from litestar.params import FromPath
 from challenge_service.api.assignments import requirement, reward, row_expiry, with_challenge
 from challenge_service.api.body import parse_body
 from challenge_service.api.challenges import current_user, services
-from challenge_service.api.deps import AnyRequest, Services
+from challenge_service.api.deps import AnyRequest
 from challenge_service.api.errors import challenge_not_found, goal_not_found, insufficient_goals
 from challenge_service.api.wire import GoalSelection, SelectedGoal, timestamp
-from challenge_service.catalog import Challenge, Goal
+from challenge_service.catalog import Catalog, Challenge, Goal
 from challenge_service.rules import selection
 from challenge_service.rules.progress import Progress, displayed, view
 from challenge_service.store.assignments import insert_rows, lock_rows, update_rows, user_transaction
@@ -48,8 +48,8 @@ def selected_goal(goal: Goal, row: Progress, now: datetime) -> SelectedGoal:
     )
 
 
-def _challenge(svc: Services, challenge_id: str) -> Challenge:
-    challenge = svc.catalog.challenge(challenge_id)
+def _challenge(catalog: Catalog, challenge_id: str) -> Challenge:
+    challenge = catalog.challenge(challenge_id)
     if challenge is None:
         raise challenge_not_found(challenge_id)
     return challenge
@@ -63,13 +63,14 @@ def _challenge(svc: Services, challenge_id: str) -> Challenge:
 async def batch_select(request: AnyRequest, challenge_id: FromPath[str]) -> GoalSelection:
     svc = services(request)
     user_id = await current_user(request)
-    challenge = _challenge(svc, challenge_id)
+    catalog = svc.catalog  # one catalog for the whole request, even if a reload swaps it meanwhile
+    challenge = _challenge(catalog, challenge_id)
     body = parse_body(await request.body())
     goal_ids = body.id_list("goal_ids")
     replace_existing = body.boolean("replace_existing", default=False)
     chosen = []
     for goal_id in goal_ids:
-        goal = svc.catalog.goal(goal_id)
+        goal = catalog.goal(goal_id)
         if goal is None or goal.challenge_id != challenge_id:
             raise goal_not_found(goal_id, challenge_id)
         chosen.append(goal)
@@ -77,8 +78,8 @@ async def batch_select(request: AnyRequest, challenge_id: FromPath[str]) -> Goal
     async with user_transaction(svc.pool, user_id) as conn:
         rows = await lock_rows(conn, user_id, [g.goal_id for g in challenge.goals])
         result = selection.select(challenge, chosen, rows, now, replace_existing)
-        await insert_rows(conn, user_id, with_challenge(svc.catalog, result.changes.created), now)
-        await update_rows(conn, user_id, with_challenge(svc.catalog, result.changes.updated), now)
+        await insert_rows(conn, user_id, with_challenge(catalog, result.changes.created), now)
+        await update_rows(conn, user_id, with_challenge(catalog, result.changes.updated), now)
     return _response(challenge, chosen, result, rows, now)
 
 
@@ -90,7 +91,8 @@ async def batch_select(request: AnyRequest, challenge_id: FromPath[str]) -> Goal
 async def random_select(request: AnyRequest, challenge_id: FromPath[str]) -> GoalSelection:
     svc = services(request)
     user_id = await current_user(request)
-    challenge = _challenge(svc, challenge_id)
+    catalog = svc.catalog  # one catalog for the whole request, even if a reload swaps it meanwhile
+    challenge = _challenge(catalog, challenge_id)
     body = parse_body(await request.body())
     count = body.positive_int("count")
     replace_existing = body.boolean("replace_existing", default=False)
@@ -102,14 +104,14 @@ async def random_select(request: AnyRequest, challenge_id: FromPath[str]) -> Goa
         rows = await lock_rows(conn, user_id, wanted)
         # Replacing deactivates the active goals, so picking them again would be no choice at all.
         pool = selection.random_pool(
-            svc.catalog, challenge, rows, now, exclude_active=exclude_active or replace_existing
+            catalog, challenge, rows, now, exclude_active=exclude_active or replace_existing
         )
         if not pool:
             raise insufficient_goals(0, count)
         chosen = selection.sample(pool, count, RNG.source)
         result = selection.select(challenge, chosen, rows, now, replace_existing)
-        await insert_rows(conn, user_id, with_challenge(svc.catalog, result.changes.created), now)
-        await update_rows(conn, user_id, with_challenge(svc.catalog, result.changes.updated), now)
+        await insert_rows(conn, user_id, with_challenge(catalog, result.changes.created), now)
+        await update_rows(conn, user_id, with_challenge(catalog, result.changes.updated), now)
     return _response(challenge, chosen, result, rows, now)
 
 
