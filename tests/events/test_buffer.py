@@ -119,12 +119,13 @@ async def test_duplicate_lookup_and_bound() -> None:
     assert buffer.duplicate("a") is False
     future = buffer.add("a", "u1", ("g1",), 5, 0, 1)
     assert buffer.duplicate("a") is future
-    assert not buffer.full
+    assert buffer.has_room(1)
+    assert not buffer.has_room(2)  # an event is admitted only if all its goals fit
     buffer.add("", "u2", ("g1",), 5, 0, 1)
-    assert buffer.full
+    assert not buffer.has_room(1)
     generation = buffer.take()
-    assert buffer.full  # in-flight entries still count against the bound
+    assert not buffer.has_room(1)  # in-flight entries still count against the bound
     buffer.done(generation.batch.event_ids())
     buffer.settle()
-    assert not buffer.full
+    assert buffer.has_room(2)
     assert buffer.duplicate("a") is True

@@ -15,6 +15,7 @@ import structlog
 from grpclib.server import Server
 from psycopg_pool import AsyncConnectionPool
 
+from challenge_service import metrics
 from challenge_service.catalog import Catalog
 from challenge_service.events.buffer import Buffer
 from challenge_service.events.flusher import Flusher
@@ -33,7 +34,9 @@ class EventPipeline:
         clock: Callable[[], datetime],
     ) -> None:
         durable = settings.event_ack_mode == "durable"
-        self.buffer = Buffer(settings.buffer_max_entries, durable=durable)
+        self.buffer = buffer = Buffer(settings.buffer_max_entries, durable=durable)
+        # Read at scrape time: no bookkeeping on the event path.
+        metrics.BUFFER_ENTRIES.set_function(lambda: buffer.entries)
         self.flusher = Flusher(
             self.buffer,
             pool,

@@ -152,10 +152,11 @@ class Buffer:
     def entries(self) -> int:
         return self._open.batch.count + self.in_flight
 
-    @property
-    def full(self) -> bool:
+    def has_room(self, goals: int) -> bool:
+        """Room for one more event touching `goals` entries, counted as if none merged, so the bound
+        holds strictly: buffered + in-flight entries never exceed `max_entries`."""
         batch = self._open.batch
-        return batch.count + self.in_flight >= self.max_entries or len(batch.log) >= self.max_entries
+        return batch.count + self.in_flight + goals <= self.max_entries and len(batch.log) < self.max_entries
 
     def duplicate(self, event_id: str) -> asyncio.Future[Dropped] | bool:
         """False for a new id; True if already committed; the pending commit's future (durable)."""

@@ -163,7 +163,7 @@ class EventIngest:
                 if previous is not True:
                     await self._await_commit(previous, user_id)
                 return
-        if buffer.full:
+        if not buffer.has_room(len(goal_ids)):
             metrics.EVENTS.labels("rejected", "buffer_full").inc()
             raise GRPCError(Status.RESOURCE_EXHAUSTED, "event buffer is full; retry later")
         add = 1 if value is None else 0
