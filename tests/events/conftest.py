@@ -6,9 +6,11 @@ depend only on the event path.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -19,6 +21,8 @@ from challenge_service.app import Service
 from challenge_service.events.proto.accelbyte.iam.account.v1 import account_grpc, account_pb2
 from challenge_service.events.proto.accelbyte.social.statistic.v1 import statistic_grpc, statistic_pb2
 from challenge_service.rules.progress import Progress
+from challenge_service.store.embedded import EmbeddedPostgres
+from challenge_service.store.migrations import migrate
 from tests.conftest import make_settings
 
 NAMESPACE = "accelbyte"
@@ -139,3 +143,13 @@ async def row(database_url: str, user_id: str, goal_id: str) -> Progress | None:
         )
         record = await cursor.fetchone()
     return None if record is None else Progress(*record)
+
+
+@pytest.fixture
+async def own_database(tmp_path: Path) -> AsyncIterator[tuple[EmbeddedPostgres, str]]:
+    """A PostgreSQL server of this test's own, so the test can stop it."""
+    server = EmbeddedPostgres(tmp_path / "pg")
+    url = await asyncio.to_thread(server.start)
+    await migrate(url)
+    yield server, url
+    await asyncio.to_thread(server.stop)

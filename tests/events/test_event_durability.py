@@ -8,9 +8,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -21,7 +19,6 @@ from grpclib.exceptions import GRPCError
 from challenge_service.events import EventPipeline
 from challenge_service.store import flush as flush_sql
 from challenge_service.store.embedded import EmbeddedPostgres
-from challenge_service.store.migrations import migrate
 from tests.events.conftest import EventClient, Started, StartService, row, seed
 from tests.test_lifecycle import COMMAND, _env, _wait_healthy
 
@@ -206,16 +203,6 @@ async def test_processed_ids_older_than_the_window_are_cleaned_up_in_batches(
     async with await psycopg.AsyncConnection.connect(svc.database_url, autocommit=True) as conn:
         cursor = await conn.execute("SELECT event_id FROM processed_events ORDER BY event_id")
         assert [r[0] for r in await cursor.fetchall()] == ["new-1", "new-2", "new-3"]
-
-
-@pytest.fixture
-async def own_database(tmp_path: Path) -> AsyncIterator[tuple[EmbeddedPostgres, str]]:
-    """A PostgreSQL server of this test's own, so the test can stop it."""
-    server = EmbeddedPostgres(tmp_path / "pg")
-    url = await asyncio.to_thread(server.start)
-    await migrate(url)
-    yield server, url
-    await asyncio.to_thread(server.stop)
 
 
 async def test_database_outage_durable_calls_get_unavailable_and_events_apply_on_recovery(
