@@ -10,6 +10,7 @@ real httpx transport (connection pooling, timeouts, dropped sockets) rather than
         ags.delay(JWKS_PATH, 0.2)                     # answer normally, 0.2 s late
         ags.hang("/platform/*")                       # never answer (until the server stops)
         ags.drop("/platform/*")                       # close the socket without answering
+        ags.apply_then_drop("/platform/*")            # grant it, then close without answering
         ags.requests(path=..., method=...)            # everything the server saw, faults included
 
 Patterns are ``fnmatch`` globs over the raw (still percent-encoded) path. Faults queue in FIFO order:
@@ -65,7 +66,7 @@ class RecordedRequest:
 class _Fault:
     pattern: str
     method: str | None
-    kind: Literal["status", "delay", "hang", "drop"]
+    kind: Literal["status", "delay", "hang", "drop", "apply_then_drop"]
     remaining: int
     status: int = 500
     body: bytes = b""
@@ -99,6 +100,8 @@ class FakeAgs:
         self._stopping = threading.Event()
         self._jwks: list[dict[str, Any]] = []
         self._faults: list[_Fault] = []
+        # Grants AGS actually applied (entitlements created, wallets credited), answered or not.
+        self.applied: list[RecordedRequest] = []
         self._requests: list[RecordedRequest] = []
         self._valid_tokens: set[str] = set()
         self.issued_tokens: list[str] = []
@@ -203,6 +206,11 @@ class FakeAgs:
         """Close the connection of the next ``times`` matching requests without sending a response."""
         self._add(_Fault(path, method, "drop", times))
 
+    def apply_then_drop(self, path: str, *, times: int = 1, method: str | None = None) -> None:
+        """Apply the next ``times`` matching grants, then close the connection without answering: the
+        reward was granted but the caller never hears so."""
+        self._add(_Fault(path, method, "apply_then_drop", times))
+
     def _add(self, fault: _Fault) -> None:
         with self._lock:
             self._faults.append(fault)
@@ -240,6 +248,10 @@ class FakeAgs:
             self.issued_tokens.append(token)
         return 200, {"access_token": token, "token_type": "Bearer", "expires_in": self.token_lifetime_s}
 
+    def _apply(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self.applied.append(request)
+
     def _platform(self, request: RecordedRequest) -> tuple[int, Any]:
         with self._lock:
             authorized = request.bearer in self._valid_tokens
@@ -254,11 +266,13 @@ class FakeAgs:
         if len(segments) == 4 and segments[1] == "users" and segments[3] == "entitlements":
             if request.method != "POST":
                 return 405, {"errorCode": 405, "errorMessage": "method not allowed"}
+            self._apply(request)
             return 201, [{"id": secrets.token_hex(8), "userId": segments[2], **grant} for grant in body]
         is_user = len(segments) >= 4 and segments[1] == "users"
         if is_user and len(segments) == 6 and segments[3] == "wallets" and segments[5] == "credit":
             if request.method != "PUT":
                 return 405, {"errorCode": 405, "errorMessage": "method not allowed"}
+            self._apply(request)
             return 200, {"userId": segments[2], "currencyCode": segments[4], "balance": body.get("amount")}
         return 404, {"errorCode": 404, "errorMessage": f"no route {request.method} {request.path}"}
 
@@ -322,6 +336,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(fault.status, fault.body, fault.headers)
             return
         status, payload = self.ags._route(request)
+        if fault is not None and fault.kind == "apply_then_drop":
+            self._drop()
+            return
         self._send(status, json.dumps(payload).encode(), {"Content-Type": "application/json"})
 
     def _send(self, status: int, body: bytes, headers: Mapping[str, str]) -> None:

@@ -501,7 +501,7 @@ async def test_ags_400_is_502_and_claimable(
     assert (await claim(running, "onboarding", "first-login")).status_code == 200
 
 
-@pytest.mark.parametrize("fault", ["drop", "hang"])
+@pytest.mark.parametrize("fault", ["drop", "hang", "apply_then_drop"])
 async def test_ags_dropping_or_timing_out_is_in_doubt_and_never_granted_again(
     running: RunningService, ags: FakeAgs, http: httpx.AsyncClient, fault: str
 ) -> None:
@@ -516,5 +516,7 @@ async def test_ags_dropping_or_timing_out_is_in_doubt_and_never_granted_again(
         assert_error(await claim(running, "onboarding", "first-login"), 409, 6, "GRANT_IN_DOUBT")
 
     assert ags.count(PLATFORM) == 1
+    # AGS applied at most that one request (exactly one when it granted before dropping the answer).
+    assert len(ags.applied) == (1 if fault == "apply_then_drop" else 0)
     assert await ledger_rows(url, "first-login") == [("", "in_doubt", 1, "WALLET", "GOLD", 100)]
     assert await progress_status(url, "first-login") == ("completed", None)
