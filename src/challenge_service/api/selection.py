@@ -18,7 +18,13 @@ from challenge_service.api.wire import GoalSelection, SelectedGoal, timestamp
 from challenge_service.catalog import Catalog, Challenge, Goal
 from challenge_service.rules import selection
 from challenge_service.rules.progress import Progress, displayed, view
-from challenge_service.store.assignments import insert_rows, lock_rows, update_rows, user_transaction
+from challenge_service.store.assignments import (
+    AnyConnection,
+    insert_rows,
+    lock_rows,
+    update_rows,
+    user_transaction,
+)
 
 
 class RandomSource:
@@ -77,9 +83,7 @@ async def batch_select(request: AnyRequest, challenge_id: FromPath[str]) -> Goal
     now = svc.clock()
     async with user_transaction(svc.pool, user_id) as conn:
         rows = await lock_rows(conn, user_id, [g.goal_id for g in challenge.goals])
-        result = selection.select(challenge, chosen, rows, now, replace_existing)
-        await insert_rows(conn, user_id, with_challenge(catalog, result.changes.created), now)
-        await update_rows(conn, user_id, with_challenge(catalog, result.changes.updated), now)
+        result = await _select(conn, user_id, catalog, challenge, chosen, rows, now, replace_existing)
     return _response(challenge, chosen, result, rows, now)
 
 
@@ -109,10 +113,25 @@ async def random_select(request: AnyRequest, challenge_id: FromPath[str]) -> Goa
         if not pool:
             raise insufficient_goals(0, count)
         chosen = selection.sample(pool, count, RNG.source)
-        result = selection.select(challenge, chosen, rows, now, replace_existing)
-        await insert_rows(conn, user_id, with_challenge(catalog, result.changes.created), now)
-        await update_rows(conn, user_id, with_challenge(catalog, result.changes.updated), now)
+        result = await _select(conn, user_id, catalog, challenge, chosen, rows, now, replace_existing)
     return _response(challenge, chosen, result, rows, now)
+
+
+async def _select(
+    conn: AnyConnection,
+    user_id: str,
+    catalog: Catalog,
+    challenge: Challenge,
+    chosen: Sequence[Goal],
+    rows: dict[str, Progress],
+    now: datetime,
+    replace_existing: bool,
+) -> selection.Selection:
+    """The step both selections share: decide with the pure rules, then write what changed."""
+    result = selection.select(challenge, chosen, rows, now, replace_existing)
+    await insert_rows(conn, user_id, with_challenge(catalog, result.changes.created), now)
+    await update_rows(conn, user_id, with_challenge(catalog, result.changes.updated), now)
+    return result
 
 
 def _response(
