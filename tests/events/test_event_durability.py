@@ -9,6 +9,7 @@ import signal
 import subprocess
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import psycopg
 import pytest
@@ -104,17 +105,17 @@ async def test_a_failed_flush_loses_nothing_and_merges_with_newer_events(
     svc = await start_service(event_ack_mode="buffered", flush_interval_ms=5)
     await seed(svc.database_url, "u1", "first-login")
     await seed(svc.database_url, "u1", "first-100-kills")
-    real = flush_sql.apply_staged
+    real = flush_sql.apply_batch
     failures = 0
 
-    async def flaky(conn: psycopg.AsyncConnection[object], now: datetime) -> int:
+    async def flaky(conn: psycopg.AsyncConnection[Any], *args: Any) -> None:
         nonlocal failures
         if failures < 3:
             failures += 1
             raise psycopg.OperationalError("injected: connection lost")
-        return await real(conn, now)  # type: ignore[arg-type]
+        await real(conn, *args)
 
-    monkeypatch.setattr(flush_sql, "apply_staged", flaky)
+    monkeypatch.setattr(flush_sql, "apply_batch", flaky)
     await svc.client.login("u1", event_id="l1")
     await svc.client.stat("u1", "enemy_kills", 10, 10, event_id="s1")
     await asyncio.sleep(0.1)  # at least one failed attempt

@@ -1,0 +1,98 @@
+"""The flush as one statement (store/flush.py, sql/005_flush_apply.sql), on the real database.
+
+A batch is one COPY in autocommit whose trigger records the event ids and applies the rows. A batch
+holding an event processed before (a redelivery after a restart, or another replica's event) is
+refused whole and applied again without that event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+from psycopg_pool import AsyncConnectionPool
+
+from challenge_service import metrics
+from challenge_service.catalog import load_catalog
+from challenge_service.events.buffer import Buffer
+from challenge_service.events.flusher import Flusher
+from tests.conftest import REPO
+from tests.events.conftest import row, seed
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[AsyncConnectionPool]:
+    async with AsyncConnectionPool(
+        database_url, min_size=1, max_size=1, kwargs={"autocommit": True}, open=False
+    ) as pool:
+        yield pool
+
+
+def _flusher(pool: AsyncConnectionPool) -> tuple[Buffer, Flusher]:
+    catalog = load_catalog(REPO / "challenges.json")
+    buffer = Buffer(10_000, durable=False)
+    return buffer, Flusher(buffer, pool, lambda: catalog, lambda: NOW, interval_s=0.0)
+
+
+def _statements() -> float:
+    return metrics.FLUSH_STATEMENTS._value.get()
+
+
+async def _processed(database_url: str) -> set[str]:
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        cursor = await conn.execute("SELECT event_id FROM processed_events")
+        return {event_id for (event_id,) in await cursor.fetchall()}
+
+
+async def test_a_flush_is_one_statement_that_records_ids_and_applies(
+    pool: AsyncConnectionPool, database_url: str
+) -> None:
+    await seed(database_url, "u1", "first-login")
+    await seed(database_url, "u2", "first-login")
+    buffer, flusher = _flusher(pool)
+    buffer.add("e1", "u1", ("first-login",), None, 1, 1)
+    buffer.add("e2", "u1", ("first-login",), None, 1, 1)
+    buffer.add("e3", "u2", ("first-login",), None, 1, 1)
+    before = _statements()
+    assert await flusher.flush_once()
+    assert _statements() - before == 1
+    assert (await row(database_url, "u1", "first-login")).progress == 2  # type: ignore[union-attr]
+    assert (await row(database_url, "u2", "first-login")).progress == 1  # type: ignore[union-attr]
+    assert await _processed(database_url) == {"e1", "e2", "e3"}
+
+
+async def test_a_batch_with_an_event_processed_before_applies_only_the_new_ones(
+    pool: AsyncConnectionPool, database_url: str
+) -> None:
+    await seed(database_url, "u1", "first-login")
+    await seed(database_url, "u2", "first-login")
+    async with pool.connection() as conn:  # applied before a restart, or by another replica
+        await conn.execute("INSERT INTO processed_events (event_id) VALUES ('old')")
+    buffer, flusher = _flusher(pool)
+    buffer.add("old", "u1", ("first-login",), None, 1, 1)
+    buffer.add("new-1", "u1", ("first-login",), None, 1, 1)
+    buffer.add("new-2", "u2", ("first-login",), None, 1, 1)
+    replayed = metrics.EVENTS.labels("deduplicated", "processed_before")._value.get()
+    assert await flusher.flush_once()
+    assert (await row(database_url, "u1", "first-login")).progress == 1  # type: ignore[union-attr]
+    assert (await row(database_url, "u2", "first-login")).progress == 1  # type: ignore[union-attr]
+    assert await _processed(database_url) == {"old", "new-1", "new-2"}
+    assert metrics.EVENTS.labels("deduplicated", "processed_before")._value.get() - replayed == 1
+    assert buffer.duplicate("old") is True  # answered from memory from now on
+
+
+async def test_a_batch_of_only_replayed_events_changes_nothing(
+    pool: AsyncConnectionPool, database_url: str
+) -> None:
+    await seed(database_url, "u1", "first-login")
+    async with pool.connection() as conn:
+        await conn.execute("INSERT INTO processed_events (event_id) VALUES ('old')")
+    buffer, flusher = _flusher(pool)
+    buffer.add("old", "u1", ("first-login",), None, 1, 1)
+    assert await flusher.flush_once()
+    assert (await row(database_url, "u1", "first-login")).progress == 0  # type: ignore[union-attr]
+    assert buffer.empty
