@@ -129,3 +129,16 @@ async def test_duplicate_lookup_and_bound() -> None:
     buffer.settle()
     assert buffer.has_room(2)
     assert buffer.duplicate("a") is True
+
+
+async def test_a_batch_is_ready_at_batch_events_or_batch_rows() -> None:
+    buffer = Buffer(100, durable=False, batch_events=3, batch_rows=4)
+    buffer.add("", "u1", ("g1",), None, 1, 1)
+    buffer.wake.clear()
+    buffer.add("", "u1", ("g1",), None, 1, 1)
+    assert not buffer.ready and not buffer.wake.is_set()  # merged into one entry, two events
+    buffer.add("", "u1", ("g1",), None, 1, 1)
+    assert buffer.ready and buffer.wake.is_set()
+    buffer.take()
+    buffer.add("", "u2", ("g1", "g2", "g3", "g4"), 5, 0, 1)  # one event, four entries
+    assert buffer.ready

@@ -99,6 +99,18 @@ async def test_shutdown_answers_in_flight_calls_then_refuses_new_ones(start_serv
     assert await _progress(svc.database_url, "u1", "first-login") == 1
 
 
+async def test_a_full_batch_is_flushed_without_waiting_for_the_interval(
+    start_service: StartService,
+) -> None:
+    svc = await start_service(flush_interval_ms=60_000, flush_batch_events=3)
+    await seed(svc.database_url, "u1", "first-login")
+    # Durable: each call waits for the commit. Without the size trigger all three would wait a minute
+    # and get UNAVAILABLE after the 5 s acknowledgement bound.
+    async with asyncio.timeout(3):
+        await asyncio.gather(*(svc.client.login("u1") for _ in range(3)))
+    assert await _progress(svc.database_url, "u1", "first-login") == 3
+
+
 async def test_a_failed_flush_loses_nothing_and_merges_with_newer_events(
     start_service: StartService, monkeypatch: pytest.MonkeyPatch
 ) -> None:

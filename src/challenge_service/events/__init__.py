@@ -34,7 +34,9 @@ class EventPipeline:
         clock: Callable[[], datetime],
     ) -> None:
         durable = settings.event_ack_mode == "durable"
-        self.buffer = buffer = Buffer(settings.buffer_max_entries, durable=durable)
+        self.buffer = buffer = Buffer(
+            settings.buffer_max_entries, durable=durable, batch_events=settings.flush_batch_events
+        )
         # Read at scrape time: no bookkeeping on the event path.
         metrics.BUFFER_ENTRIES.set_function(lambda: buffer.entries)
         self.flusher = Flusher(

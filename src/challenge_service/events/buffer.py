@@ -128,13 +128,16 @@ class Generation:
 class Buffer:
     """Pending entries, bounded by `max_entries` (buffered + in flight)."""
 
-    def __init__(self, max_entries: int, *, durable: bool, batch_rows: int = 5000) -> None:
+    def __init__(
+        self, max_entries: int, *, durable: bool, batch_events: int = 50, batch_rows: int = 5000
+    ) -> None:
         self.max_entries = max_entries
         self.durable = durable
-        # A generation this big is flushed without waiting for the interval.
+        # A generation with this many events or entries is flushed without waiting for the interval.
+        self.batch_events = batch_events
         self.batch_rows = batch_rows
         self.in_flight = 0
-        # Set when the open generation gets its first entry or grows past batch_rows.
+        # Set when the open generation gets its first entry or becomes `ready`.
         self.wake = asyncio.Event()
         self._loop = asyncio.get_running_loop()
         self._open = self._new_generation()
@@ -191,7 +194,7 @@ class Buffer:
         batch.log.append((event_id, user_id, goal_ids, value, add, inc))
         if event_id:
             self._pending[event_id] = generation.future
-        if batch.count >= self.batch_rows:
+        if len(batch.log) == self.batch_events or batch.count >= self.batch_rows:
             self.wake.set()
         return generation.future
 
@@ -208,7 +211,8 @@ class Buffer:
     @property
     def ready(self) -> bool:
         """Big enough to flush without waiting for the interval."""
-        return self._open.batch.count >= self.batch_rows
+        batch = self._open.batch
+        return len(batch.log) >= self.batch_events or batch.count >= self.batch_rows
 
     def take(self) -> Generation:
         """Hand the open generation to the flusher (one at a time) and open a new one."""

@@ -1,9 +1,9 @@
-"""The flusher task (SPEC §8): writes the buffer to PostgreSQL, one transaction per generation.
+"""The flusher task (SPEC §8): writes the buffer to PostgreSQL, one statement per generation.
 
-Cadence. A generation is flushed once its first event has waited `FLUSH_INTERVAL_MS` (or at once
-when it holds `batch_rows` entries, or on shutdown). Flushes never overlap: under load a flush ends
-with the next generation already due, so the next one starts immediately and batches grow with the
-load (group commit); when idle, a lone event waits at most the interval.
+Cadence. A generation is flushed once its first event has waited `FLUSH_INTERVAL_MS`, or as soon as
+it holds `FLUSH_BATCH_EVENTS` events (or 5,000 entries), or on shutdown. Flushes never overlap: under
+load a flush ends with the next generation already due, so the next one starts immediately and batches
+grow with the load (group commit); when idle, a lone event waits at most the interval.
 
 Failures. A transient failure (connection lost, pool timeout, deadlock, …) restores the batch into
 the buffer before the newer entries and retries with back-off; durable callers keep waiting for the
