@@ -46,6 +46,7 @@ SCENARIOS = ("sessions", "api", "events", "combined")
 STEP_P95_MS = 50.0
 # Each step first runs this long at its rate untimed (connections, VU allocation), then is judged.
 STEP_WARMUP_S = 3
+TUNING_ENV = ("FLUSH_INTERVAL_MS", "FLUSH_BATCH_EVENTS", "BUFFER_MAX_ENTRIES", "DB_POOL_SIZE", "CLAIM_SHARE")
 # k6 tags: no `url`/`name` (one time series per claimed goal would bloat k6's memory).
 SYSTEM_TAGS = "status,method,scenario,expected_response,error_code,grpc_code"
 
@@ -449,7 +450,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--keep-raw", action="store_true", help="keep k6's raw CSV time series")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
-    args.command_line = " ".join(["bench/run.py", *(argv if argv is not None else sys.argv[1:])])
+    # Settings the service (or k6) takes from the environment are part of what was measured.
+    tuning = [f"{name}={os.environ[name]}" for name in TUNING_ENV if name in os.environ]
+    args.command_line = " ".join([*tuning, "bench/run.py", *(argv if argv is not None else sys.argv[1:])])
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = set(args.scenarios) - set(SCENARIOS)
     if unknown or not args.scenarios:

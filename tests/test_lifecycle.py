@@ -118,3 +118,16 @@ def test_an_unreachable_database_stops_start_up_with_one_line(tmp_path: Path) ->
     assert result.returncode == 1
     (line,) = [line for line in result.stderr.decode().splitlines() if line.startswith("challenge-service:")]
     assert line.startswith("challenge-service: cannot reach the database: ")
+
+
+def test_serving_freezes_the_start_up_heap() -> None:
+    # In a child process: freezing the test runner's own heap would outlive this test.
+    code = (
+        "import gc\n"
+        "from challenge_service.app import GC_YOUNG_THRESHOLD, settle_heap\n"
+        "assert gc.get_freeze_count() == 0\n"
+        "settle_heap()\n"
+        "assert gc.get_freeze_count() > 10_000, gc.get_freeze_count()\n"
+        "assert gc.get_threshold()[0] == GC_YOUNG_THRESHOLD > 700\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
