@@ -46,6 +46,7 @@ SCENARIOS = ("sessions", "api", "events", "combined")
 STEP_P95_MS = 50.0
 # Each step first runs this long at its rate untimed (connections, VU allocation), then is judged.
 STEP_WARMUP_S = 3
+BASELINE_EXTRA_STEPS = 4
 TUNING_ENV = ("FLUSH_INTERVAL_MS", "FLUSH_BATCH_EVENTS", "BUFFER_MAX_ENTRIES", "DB_POOL_SIZE", "CLAIM_SHARE")
 # k6 tags: no `url`/`name` (one time series per claimed goal would bloat k6's memory).
 SYSTEM_TAGS = "status,method,scenario,expected_response,error_code,grpc_code"
@@ -316,7 +317,7 @@ class Bench:
         try:
             wait_port(baseline_port, 30)
             log("step search: do-nothing baseline")
-            base = self.steps(f"127.0.0.1:{baseline_port}", "baseline", baseline.pid)
+            base = self.steps(f"127.0.0.1:{baseline_port}", "baseline", baseline.pid, baseline=True)
         finally:
             stop_process(baseline, 5)
             self.children.remove(baseline)
@@ -325,10 +326,16 @@ class Bench:
         svc = self.steps(f"127.0.0.1:{self.grpc_port}", "service", self.service.pid)
         return {"p95_limit_ms": STEP_P95_MS, "step_s": self.args.step_s, "baseline": base, "service": svc}
 
-    def steps(self, addr: str, label: str, pid: int) -> list[dict[str, Any]]:
+    def steps(self, addr: str, label: str, pid: int, *, baseline: bool = False) -> list[dict[str, Any]]:
+        """Rising rates until a step is unclean. The baseline does not touch the database (no reseed)
+        and keeps rising past the last rate asked — by the last increment, at most
+        BASELINE_EXTRA_STEPS times — because a share against a baseline that never failed is only an
+        upper bound."""
         out: list[dict[str, Any]] = []
-        for rate in self.args.step_rates:
-            self.reseed()
+        rates = list(self.args.step_rates)
+        for rate in rates:  # also visits the rates appended at the end of the loop body
+            if not baseline:
+                self.reseed()
             proc = psutil.Process(pid)
             proc.cpu_percent(None)
             run = self.run_k6(
@@ -353,6 +360,12 @@ class Bench:
             )
             if not step["clean"]:
                 break
+            if (
+                baseline
+                and rate == rates[-1]
+                and len(rates) < len(self.args.step_rates) + BASELINE_EXTRA_STEPS
+            ):
+                rates.append(rate + (rate - rates[-2] if len(rates) > 1 else max(rate // 4, 100)))
         return out
 
     # --- whole run ---------------------------------------------------------------------------------
