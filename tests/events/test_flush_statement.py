@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
+from prometheus_client import REGISTRY
 from psycopg_pool import AsyncConnectionPool
 
-from challenge_service import metrics
 from challenge_service.catalog import load_catalog
 from challenge_service.events.buffer import Buffer
 from challenge_service.events.flusher import Flusher
@@ -39,7 +39,12 @@ def _flusher(pool: AsyncConnectionPool) -> tuple[Buffer, Flusher]:
 
 
 def _statements() -> float:
-    return metrics.FLUSH_STATEMENTS._value.get()
+    return REGISTRY.get_sample_value("challenge_flush_statements_total") or 0.0
+
+
+def _replayed() -> float:
+    labels = {"outcome": "deduplicated", "reason": "processed_before"}
+    return REGISTRY.get_sample_value("challenge_events_total", labels) or 0.0
 
 
 async def _processed(database_url: str) -> set[str]:
@@ -76,12 +81,12 @@ async def test_a_batch_with_an_event_processed_before_applies_only_the_new_ones(
     buffer.add("old", "u1", ("first-login",), None, 1, 1)
     buffer.add("new-1", "u1", ("first-login",), None, 1, 1)
     buffer.add("new-2", "u2", ("first-login",), None, 1, 1)
-    replayed = metrics.EVENTS.labels("deduplicated", "processed_before")._value.get()
+    replayed = _replayed()
     assert await flusher.flush_once()
     assert (await row(database_url, "u1", "first-login")).progress == 1  # type: ignore[union-attr]
     assert (await row(database_url, "u2", "first-login")).progress == 1  # type: ignore[union-attr]
     assert await _processed(database_url) == {"old", "new-1", "new-2"}
-    assert metrics.EVENTS.labels("deduplicated", "processed_before")._value.get() - replayed == 1
+    assert _replayed() - replayed == 1
     assert buffer.duplicate("old") is True  # answered from memory from now on
 
 
