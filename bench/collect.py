@@ -28,6 +28,15 @@ PG_TABLE_COLUMNS = (
     "n_live_tup",
     "n_dead_tup",
 )
+PG_DATABASE_COLUMNS = (
+    "xact_commit",
+    "xact_rollback",
+    "blks_hit",
+    "blks_read",
+    "tup_inserted",
+    "tup_updated",
+    "deadlocks",
+)
 
 
 class Sampler(threading.Thread):
@@ -81,7 +90,7 @@ class Sampler(threading.Thread):
                     "postgres_cpu": round(pg_cpu, 1),
                     "postgres_rss_mb": round(pg_rss, 1),
                     "k6_cpu": round(k6_cpu, 1),
-                    "machine_cpu": round(psutil.cpu_percent(None) * psutil.cpu_count(), 1),
+                    "machine_cpu": round(psutil.cpu_percent(None) * (psutil.cpu_count() or 1), 1),
                 }
             )
 
@@ -120,21 +129,12 @@ def pg_stats(conninfo: str) -> dict[str, Any]:
             out["tables"][row[0]] = {
                 c: (int(v) if v is not None else 0) for c, v in zip(PG_TABLE_COLUMNS, row[1:], strict=True)
             }
-        row = conn.execute(
-            "SELECT xact_commit, xact_rollback, blks_hit, blks_read, tup_inserted, tup_updated, deadlocks "
-            "FROM pg_stat_database WHERE datname = current_database()"
+        database = conn.execute(
+            f"SELECT {', '.join(PG_DATABASE_COLUMNS)} FROM pg_stat_database "
+            "WHERE datname = current_database()"
         ).fetchone()
-        if row:
-            names = (
-                "xact_commit",
-                "xact_rollback",
-                "blks_hit",
-                "blks_read",
-                "tup_inserted",
-                "tup_updated",
-                "deadlocks",
-            )
-            out["database"] = {n: int(v or 0) for n, v in zip(names, row, strict=True)}
+        if database:
+            out["database"] = {n: int(v or 0) for n, v in zip(PG_DATABASE_COLUMNS, database, strict=True)}
         try:
             rows = conn.execute(
                 "SELECT query, calls, total_exec_time, rows FROM pg_stat_statements "
@@ -147,12 +147,11 @@ def pg_stats(conninfo: str) -> dict[str, Any]:
         except psycopg.Error:
             out["statements"] = None
         try:
-            out["login_progress_sum"] = int(
-                conn.execute(
-                    "SELECT coalesce(sum(progress), 0) FROM user_goal_progress WHERE goal_id = ANY(%s)",
-                    (LOGIN_GOALS,),
-                ).fetchone()[0]
-            )  # type: ignore[index]
+            total = conn.execute(
+                "SELECT coalesce(sum(progress), 0) FROM user_goal_progress WHERE goal_id = ANY(%s)",
+                (LOGIN_GOALS,),
+            ).fetchone()
+            out["login_progress_sum"] = int(total[0]) if total else None
         except psycopg.Error:
             out["login_progress_sum"] = None
     return out

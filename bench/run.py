@@ -233,11 +233,11 @@ class Bench:
         summary_path = outdir / "summary.json"
         summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
         csv_path = outdir / "k6.csv"
-        series = collect.fold_csv(csv_path) if csv_path.exists() else {}
-        (outdir / "timeseries.json").write_text(json.dumps(series))
+        folded = collect.fold_csv(csv_path) if csv_path.exists() else {}
+        (outdir / "timeseries.json").write_text(json.dumps(folded))
         if csv_path.exists() and not self.args.keep_raw:
             csv_path.unlink()
-        return {"exit_code": code, "summary": summary, "timeseries": series}
+        return {"exit_code": code, "summary": summary, "timeseries": folded}
 
     def profile_later(self, delay_s: float, seconds: float, svg: Path) -> threading.Thread | None:
         py_spy = shutil.which("py-spy", path=str(VENV_BIN))
