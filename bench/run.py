@@ -170,23 +170,7 @@ class Bench:
     # --- data --------------------------------------------------------------------------------------
 
     def reseed(self) -> None:
-        """Fresh rows for every scenario, so one scenario's claims do not starve the next."""
-        import psycopg
-
-        with psycopg.connect(self.conninfo, autocommit=True) as conn:
-            conn.execute("TRUNCATE user_goal_progress, reward_grants")
-            with (
-                conn.cursor() as cur,
-                cur.copy(
-                    f"COPY user_goal_progress ({generate.SEED_COLUMNS}) FROM STDIN (FORMAT csv)"
-                ) as copy,
-                (self.data_dir / "seed.csv").open("rb") as f,
-            ):
-                while chunk := f.read(1 << 20):
-                    copy.write(chunk)
-            conn.execute("VACUUM ANALYZE user_goal_progress")
-            with contextlib.suppress(psycopg.Error):
-                conn.execute("SELECT pg_stat_statements_reset()")
+        generate.load_seed(self.conninfo, self.data_dir)
 
     # --- k6 ----------------------------------------------------------------------------------------
 
@@ -379,6 +363,7 @@ class Bench:
             a.vus,
             a.request_rate,
             max(a.event_rate, max(a.step_rates, default=0)),
+            a.claim_share,
         )
         sizing = generate.generate(self.data_dir, plan, ROOT / "challenges.json")
         check = subprocess.run(
@@ -466,6 +451,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     # Settings the service (or k6) takes from the environment are part of what was measured.
     tuning = [f"{name}={os.environ[name]}" for name in TUNING_ENV if name in os.environ]
     args.command_line = " ".join([*tuning, "bench/run.py", *(argv if argv is not None else sys.argv[1:])])
+    # The share of api requests that claim; it sizes the seeded users and reaches k6 through data.json.
+    args.claim_share = float(os.environ.get("CLAIM_SHARE", generate.CLAIM_SHARE))
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = set(args.scenarios) - set(SCENARIOS)
     if unknown or not args.scenarios:
