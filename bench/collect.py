@@ -1,12 +1,15 @@
 """What the bench records while it runs: process samples, PostgreSQL statistics, the service's
-`/metrics`, and k6's CSV time series folded into per-second buckets. Everything here returns plain
-JSON-able data; `report.py` turns it into Markdown."""
+`/metrics`, k6's CSV time series folded into per-second buckets, and an optional py-spy profile.
+Everything here returns plain JSON-able data; the `report` package turns it into Markdown."""
 
 from __future__ import annotations
 
 import contextlib
 import csv
 import math
+import shutil
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -119,7 +122,9 @@ def scrape_metrics(url: str) -> dict[str, float] | None:
     return values or None
 
 
-def pg_stats(conninfo: str) -> dict[str, Any]:
+def pg_stats(conninfo: str, login_goals: list[str]) -> dict[str, Any]:
+    """Table, database and statement statistics, and Σ progress of `login_goals` (the goals whose raw
+    progress counts applied login events)."""
     import psycopg
 
     out: dict[str, Any] = {"tables": {}, "statements": None, "database": {}}
@@ -149,7 +154,7 @@ def pg_stats(conninfo: str) -> dict[str, Any]:
         try:
             total = conn.execute(
                 "SELECT coalesce(sum(progress), 0) FROM user_goal_progress WHERE goal_id = ANY(%s)",
-                (LOGIN_GOALS,),
+                (login_goals,),
             ).fetchone()
             out["login_progress_sum"] = int(total[0]) if total else None
         except psycopg.Error:
@@ -157,8 +162,27 @@ def pg_stats(conninfo: str) -> dict[str, Any]:
     return out
 
 
-# Set by run.py: the login goals whose raw progress counts applied login events.
-LOGIN_GOALS: list[str] = []
+def profile_later(pid: int, delay_s: float, seconds: float, svg: Path) -> threading.Thread | None:
+    """A py-spy flame graph of `pid` for `seconds`, starting after `delay_s`; None when py-spy is not
+    installed. Attaching needs root or ptrace rights: without them no file appears."""
+    py_spy = shutil.which("py-spy", path=str(Path(sys.executable).parent))
+    if py_spy is None:
+        return None
+    command = [py_spy, "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "50", "--nonblocking"]
+
+    def run() -> None:
+        time.sleep(delay_s)
+        subprocess.run(
+            [*command, "-o", str(svg)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+            timeout=seconds + 60,
+        )
+
+    thread = threading.Thread(target=run, daemon=True, name="py-spy")
+    thread.start()
+    return thread
 
 
 def _percentile(sorted_values: list[float], q: float) -> float:

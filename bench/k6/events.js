@@ -1,6 +1,6 @@
 // `events` scenario: constant-rate unary gRPC events (also one step of the step search, run by bench/run.py
 // with EVENT_RATE set per step and GRPC_ADDR pointed at the service or the do-nothing baseline).
-import { DATA, DURATION, SUMMARY_TREND_STATS, thresholds, pick } from './lib.js';
+import { DATA, DURATION, SUMMARY_TREND_STATS, steadyExports, thresholds, pick } from './lib.js';
 import { eventArrival, sendEvent } from './grpc_events.js';
 
 const RATE = Number(__ENV.EVENT_RATE || 500);
@@ -10,11 +10,7 @@ const USERS = DATA.apiUsers.length ? DATA.apiUsers : ['bench-events-user'];
 
 export const options = {
   scenarios: { events: eventArrival('events', RATE, RUN_FOR) },
-  thresholds: Object.assign(thresholds([], ['grpc_login', 'grpc_stat']), {
-    'grpc_req_duration{phase:steady}': ['max>=0'],
-    'req_ok{phase:steady}': ['rate>=0'],
-    'failures{phase:steady}': ['count>=0'],
-  }),
+  thresholds: Object.assign(thresholds([], ['grpc_login', 'grpc_stat']), steadyExports('grpc')),
   summaryTrendStats: SUMMARY_TREND_STATS,
   discardResponseBodies: true,
 };
