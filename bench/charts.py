@@ -1,5 +1,5 @@
 """PNG charts for the report (matplotlib, Agg backend): latency and throughput over time, process
-CPU/RSS, and the events step search. File names match the links in report.py."""
+CPU/RSS, and the step search. File names come from artifacts.py, which the report links to."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+
+import artifacts
 
 
 def _save(fig: Any, path: Path) -> None:
@@ -40,7 +42,7 @@ def render(run: dict[str, Any], out: Path) -> list[Path]:
             ax.set_yscale("log")
             ax.legend(fontsize=8, ncol=4)
             ax.grid(alpha=0.3)
-            written.append(out / f"{name}-latency.png")
+            written.append(out / artifacts.chart(name, "latency"))
             _save(fig, written[-1])
 
             fig, ax = plt.subplots(figsize=(10, 4))
@@ -54,7 +56,7 @@ def render(run: dict[str, Any], out: Path) -> list[Path]:
             ax.set_ylabel("per second")
             ax.legend(fontsize=8, ncol=4)
             ax.grid(alpha=0.3)
-            written.append(out / f"{name}-throughput.png")
+            written.append(out / artifacts.chart(name, "throughput"))
             _save(fig, written[-1])
 
         samples = result.get("samples") or []
@@ -84,7 +86,7 @@ def render(run: dict[str, Any], out: Path) -> list[Path]:
             lines2 = ax2.get_legend_handles_labels()
             ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=8, loc="upper left")
             ax.grid(alpha=0.3)
-            written.append(out / f"{name}-resources.png")
+            written.append(out / artifacts.chart(name, "resources"))
             _save(fig, written[-1])
 
         steps = result.get("step_search")
@@ -99,9 +101,9 @@ def render(run: dict[str, Any], out: Path) -> list[Path]:
             ax.set_xlabel("achieved events/s")
             ax.set_ylabel("gRPC p95 ms")
             ax.set_yscale("log")
-            ax.set_title("events step search")
+            ax.set_title(f"{name} step search")
             ax.legend(fontsize=8)
             ax.grid(alpha=0.3)
-            written.append(out / f"{name}-steps.png")
+            written.append(out / artifacts.chart(name, "steps"))
             _save(fig, written[-1])
     return written

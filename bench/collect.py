@@ -1,12 +1,15 @@
 """What the bench records while it runs: process samples, PostgreSQL statistics, the service's
-`/metrics`, and k6's CSV time series folded into per-second buckets. Everything here returns plain
-JSON-able data; `report.py` turns it into Markdown."""
+`/metrics`, k6's CSV time series folded into per-second buckets, and an optional py-spy profile.
+Everything here returns plain JSON-able data; the `report` package turns it into Markdown."""
 
 from __future__ import annotations
 
 import contextlib
 import csv
 import math
+import shutil
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -27,6 +30,15 @@ PG_TABLE_COLUMNS = (
     "seq_scan",
     "n_live_tup",
     "n_dead_tup",
+)
+PG_DATABASE_COLUMNS = (
+    "xact_commit",
+    "xact_rollback",
+    "blks_hit",
+    "blks_read",
+    "tup_inserted",
+    "tup_updated",
+    "deadlocks",
 )
 
 
@@ -81,7 +93,7 @@ class Sampler(threading.Thread):
                     "postgres_cpu": round(pg_cpu, 1),
                     "postgres_rss_mb": round(pg_rss, 1),
                     "k6_cpu": round(k6_cpu, 1),
-                    "machine_cpu": round(psutil.cpu_percent(None) * psutil.cpu_count(), 1),
+                    "machine_cpu": round(psutil.cpu_percent(None) * (psutil.cpu_count() or 1), 1),
                 }
             )
 
@@ -110,7 +122,9 @@ def scrape_metrics(url: str) -> dict[str, float] | None:
     return values or None
 
 
-def pg_stats(conninfo: str) -> dict[str, Any]:
+def pg_stats(conninfo: str, login_goals: list[str]) -> dict[str, Any]:
+    """Table, database and statement statistics, and Σ progress of `login_goals` (the goals whose raw
+    progress counts applied login events)."""
     import psycopg
 
     out: dict[str, Any] = {"tables": {}, "statements": None, "database": {}}
@@ -120,21 +134,12 @@ def pg_stats(conninfo: str) -> dict[str, Any]:
             out["tables"][row[0]] = {
                 c: (int(v) if v is not None else 0) for c, v in zip(PG_TABLE_COLUMNS, row[1:], strict=True)
             }
-        row = conn.execute(
-            "SELECT xact_commit, xact_rollback, blks_hit, blks_read, tup_inserted, tup_updated, deadlocks "
-            "FROM pg_stat_database WHERE datname = current_database()"
+        database = conn.execute(
+            f"SELECT {', '.join(PG_DATABASE_COLUMNS)} FROM pg_stat_database "
+            "WHERE datname = current_database()"
         ).fetchone()
-        if row:
-            names = (
-                "xact_commit",
-                "xact_rollback",
-                "blks_hit",
-                "blks_read",
-                "tup_inserted",
-                "tup_updated",
-                "deadlocks",
-            )
-            out["database"] = {n: int(v or 0) for n, v in zip(names, row, strict=True)}
+        if database:
+            out["database"] = {n: int(v or 0) for n, v in zip(PG_DATABASE_COLUMNS, database, strict=True)}
         try:
             rows = conn.execute(
                 "SELECT query, calls, total_exec_time, rows FROM pg_stat_statements "
@@ -147,19 +152,37 @@ def pg_stats(conninfo: str) -> dict[str, Any]:
         except psycopg.Error:
             out["statements"] = None
         try:
-            out["login_progress_sum"] = int(
-                conn.execute(
-                    "SELECT coalesce(sum(progress), 0) FROM user_goal_progress WHERE goal_id = ANY(%s)",
-                    (LOGIN_GOALS,),
-                ).fetchone()[0]
-            )  # type: ignore[index]
+            total = conn.execute(
+                "SELECT coalesce(sum(progress), 0) FROM user_goal_progress WHERE goal_id = ANY(%s)",
+                (login_goals,),
+            ).fetchone()
+            out["login_progress_sum"] = int(total[0]) if total else None
         except psycopg.Error:
             out["login_progress_sum"] = None
     return out
 
 
-# Set by run.py: the login goals whose raw progress counts applied login events.
-LOGIN_GOALS: list[str] = []
+def profile_later(pid: int, delay_s: float, seconds: float, svg: Path) -> threading.Thread | None:
+    """A py-spy flame graph of `pid` for `seconds`, starting after `delay_s`; None when py-spy is not
+    installed. Attaching needs root or ptrace rights: without them no file appears."""
+    py_spy = shutil.which("py-spy", path=str(Path(sys.executable).parent))
+    if py_spy is None:
+        return None
+    command = [py_spy, "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "50", "--nonblocking"]
+
+    def run() -> None:
+        time.sleep(delay_s)
+        subprocess.run(
+            [*command, "-o", str(svg)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+            timeout=seconds + 60,
+        )
+
+    thread = threading.Thread(target=run, daemon=True, name="py-spy")
+    thread.start()
+    return thread
 
 
 def _percentile(sorted_values: list[float], q: float) -> float:

@@ -14,7 +14,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import report
+import artifacts
+from report.k6summary import endpoint_rows
+from report.markdown import table
+from report.measures import service_metrics
+from steps import best_clean
 
 # Direction: +1 = higher is better, −1 = lower is better.
 Metric = tuple[str, float, int]
@@ -26,7 +30,7 @@ def metrics_of(run: dict[str, Any]) -> dict[str, tuple[float, int]]:
         name = result["name"]
         summary = result.get("summary") or {}
         duration = float(result.get("duration_s") or 0) or math.nan
-        for row in report.endpoint_rows(summary):
+        for row in endpoint_rows(summary):
             ep = row["endpoint"]
             out[f"{name}/{ep} req/s"] = (row["requests"] / duration, +1)
             out[f"{name}/{ep} success"] = (row["success"], +1)
@@ -37,14 +41,14 @@ def metrics_of(run: dict[str, Any]) -> dict[str, tuple[float, int]]:
             vals = [float(s[key]) for s in samples if key in s]
             if vals:
                 out[f"{name}/{key} avg"] = (sum(vals) / len(vals), -1)
-        sm = report.service_metrics(result) or {}
+        sm = service_metrics(result) or {}
         for key in ("rows_per_flush", "events_per_flush_statement", "ack_latency_avg_ms", "flush_avg_ms"):
             if key in sm and not math.isnan(sm[key]):
                 out[f"{name}/{key}"] = (sm[key], -1 if key.endswith("_ms") else +1)
         steps = result.get("step_search")
         if steps:
-            out[f"{name}/clean rate service"] = (report.best_clean(steps["service"]), +1)
-            out[f"{name}/clean rate baseline"] = (report.best_clean(steps["baseline"]), +1)
+            out[f"{name}/clean rate service"] = (best_clean(steps["service"]), +1)
+            out[f"{name}/clean rate baseline"] = (best_clean(steps["baseline"]), +1)
     return out
 
 
@@ -59,7 +63,7 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> str:
             verdict = "better" if (ratio > 1) == (better > 0) else "worse"
         rows.append([key, f"{va:,.3f}", f"{vb:,.3f}", "–" if math.isnan(ratio) else f"{ratio:.3f}", verdict])
     only = sorted(set(ma) ^ set(mb))
-    text = report._table(["metric", "A", "B", "B ÷ A", "(±5 %)"], rows)
+    text = table(["metric", "A", "B", "B ÷ A", "(±5 %)"], rows)
     if only:
         text += "\n\nIn one run only: " + ", ".join(only)
     return text
@@ -69,7 +73,7 @@ def main() -> int:
     if len(sys.argv) != 3:
         print("usage: compare.py <run dir A> <run dir B>   (make bench-compare A=… B=…)", file=sys.stderr)
         return 2
-    runs = [json.loads((Path(p) / "collected.json").read_text()) for p in sys.argv[1:]]
+    runs = [json.loads((Path(p) / artifacts.COLLECTED).read_text()) for p in sys.argv[1:]]
     print(f"A = {sys.argv[1]}\nB = {sys.argv[2]}\n")
     print(compare(*runs))
     return 0

@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/generate.py --out /tmp/bench-data --scenarios sessions --duration-s 600
 
-The random-select pool is sized from SPEC §10's arithmetic: with `exclude_active` and nothing ever
+The random-select pool is sized from the session profile below (which k6/sessions.js reads from
+data.json, so the script and the sizing cannot drift apart): with `exclude_active` and nothing ever
 deactivated, every random-select takes up to 5 fresh goals, so one user needs about
 5 × 0.6 × (sessions per user) + 3 goals, one session lasting ≈ 26 s of think time. A safety factor
 keeps the pool from running dry when a run goes a little faster than the mean.
@@ -11,25 +12,43 @@ keeps the pool from running dry when a run goes a little faster than the mean.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
+
+import psycopg
+
+from challenge_service.rules.periods import Schedule, period_end
 
 POOL_CHALLENGE_ID = "bench-pool"
 STAT_CODES = ("enemy_kills", "login_count", "games_played", "headshots", "wins")
-# Mean think time of one session (SPEC §10): 1–2, 2–4, 3–5 + 5–10, 2–3, 5–10 s.
-MEAN_SESSION_S = 1.5 + 3 + 4 + 7.5 + 2.5 + 7.5
+# One player's session loop: the think time after each step, (low, high) seconds, the parts of a pause
+# added up; then which select a session makes, and how often it tries a claim.
+THINK_S = MappingProxyType(
+    {
+        "initialize": ((1, 2),),
+        "browse": ((2, 4),),
+        "select": ((3, 5), (5, 10)),
+        "progress": ((2, 3),),
+        "claim": ((5, 10),),
+    }
+)
+MEAN_SESSION_S = sum((lo + hi) / 2 for pauses in THINK_S.values() for lo, hi in pauses)
 RANDOM_SELECT_SHARE = 0.6
 RANDOM_SELECT_COUNT = 5
 BATCH_SELECT_COUNT = 3
+CLAIM_ATTEMPT_SHARE = 0.3
 POOL_SAFETY = 1.3
 ACTIVE_GOALS_PER_USER = 10  # issue 3: GET challenges "for users with 10 active goals"
 COMPLETED_SLOTS = 5  # of those, completed and claimable (the api scenario's claims use them up)
 MIN_API_USERS = 1000
+# Share of the api scenario's requests that are claims; the environment's CLAIM_SHARE overrides it.
 CLAIM_SHARE = 0.2
 
 
@@ -40,6 +59,7 @@ class Plan:
     vus: int
     request_rate: float
     event_rate: float
+    claim_share: float = CLAIM_SHARE
     namespace: str = "accelbyte"
 
 
@@ -47,10 +67,13 @@ def sessions_per_user(duration_s: float) -> int:
     return math.ceil(duration_s / MEAN_SESSION_S) + 1
 
 
-def pool_size(duration_s: float) -> int:
+def goals_needed_per_user(duration_s: float) -> float:
     """Goals one user can consume through random-select in the run, plus the batch-selected ones."""
-    need = RANDOM_SELECT_COUNT * RANDOM_SELECT_SHARE * sessions_per_user(duration_s) + BATCH_SELECT_COUNT
-    return max(20, math.ceil(need * POOL_SAFETY))
+    return RANDOM_SELECT_COUNT * RANDOM_SELECT_SHARE * sessions_per_user(duration_s) + BATCH_SELECT_COUNT
+
+
+def pool_size(duration_s: float) -> int:
+    return max(20, math.ceil(goals_needed_per_user(duration_s) * POOL_SAFETY))
 
 
 def pool_challenge(size: int) -> dict[str, Any]:
@@ -91,16 +114,6 @@ def build_catalog(shipped: dict[str, Any], plan: Plan) -> dict[str, Any]:
     return {"challenges": challenges}
 
 
-def period_end(schedule: str, now: datetime) -> datetime:
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    if schedule == "daily":
-        return day + timedelta(days=1)
-    if schedule == "weekly":
-        return day + timedelta(days=7 - day.weekday())
-    first = day.replace(day=1)
-    return (first + timedelta(days=32)).replace(day=1)
-
-
 @dataclass(frozen=True)
 class SeedGoal:
     challenge_id: str
@@ -108,7 +121,7 @@ class SeedGoal:
     target: int
     completed: bool
     login: bool
-    schedule: str | None
+    schedule: Schedule | None
 
 
 def seed_goals(catalog: dict[str, Any]) -> list[SeedGoal]:
@@ -145,7 +158,7 @@ def seed_goals(catalog: dict[str, Any]) -> list[SeedGoal]:
 def api_user_count(plan: Plan, completed_slots: int) -> int:
     if not ({"api", "events", "combined"} & set(plan.scenarios)):
         return 0
-    claims = plan.request_rate * CLAIM_SHARE * plan.duration_s if completed_slots else 0
+    claims = plan.request_rate * plan.claim_share * plan.duration_s if completed_slots else 0
     return max(MIN_API_USERS, math.ceil(claims * 1.2 / max(completed_slots, 1)))
 
 
@@ -183,6 +196,23 @@ SEED_COLUMNS = (
 )
 
 
+def load_seed(conninfo: str, out: Path) -> None:
+    """Replace every player's rows with the generated seed, so one scenario's claims do not starve the
+    next."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("TRUNCATE user_goal_progress, reward_grants")
+        with (
+            conn.cursor() as cur,
+            cur.copy(f"COPY user_goal_progress ({SEED_COLUMNS}) FROM STDIN (FORMAT csv)") as copy,
+            (out / "seed.csv").open("rb") as f,
+        ):
+            while chunk := f.read(1 << 20):
+                copy.write(chunk)
+        conn.execute("VACUUM ANALYZE user_goal_progress")
+        with contextlib.suppress(psycopg.Error):
+            conn.execute("SELECT pg_stat_statements_reset()")
+
+
 def generate(out: Path, plan: Plan, shipped_catalog: Path, now: datetime | None = None) -> dict[str, Any]:
     """Write challenges.json, data.json (read by the k6 scripts) and seed.csv into `out`."""
     now = now or datetime.now(UTC)
@@ -200,6 +230,13 @@ def generate(out: Path, plan: Plan, shipped_catalog: Path, now: datetime | None 
         "apiUsers": users,
         "claimSlots": [{"challengeId": g.challenge_id, "goalId": g.goal_id} for g in completed],
         "loginGoalsPerUser": sum(1 for g in goals if g.login),
+        "claimShare": plan.claim_share,
+        "session": {
+            "thinkS": dict(THINK_S),
+            "randomSelectShare": RANDOM_SELECT_SHARE,
+            "randomSelectCount": RANDOM_SELECT_COUNT,
+            "claimAttemptShare": CLAIM_ATTEMPT_SHARE,
+        },
         "poolChallengeId": POOL_CHALLENGE_ID if pool else "",
         "poolGoalIds": [g["goalId"] for g in pool["goals"]] if pool else [],
         "batchGoalIds": [g["goalId"] for g in pool["goals"][:BATCH_SELECT_COUNT]] if pool else [],
@@ -208,12 +245,7 @@ def generate(out: Path, plan: Plan, shipped_catalog: Path, now: datetime | None 
     sizing = {
         "goals_in_catalog": sum(len(c["goals"]) for c in catalog["challenges"]),
         "pool_goals": len(data["poolGoalIds"]),
-        "pool_needed_per_user": math.ceil(
-            RANDOM_SELECT_COUNT * RANDOM_SELECT_SHARE * sessions_per_user(plan.duration_s)
-            + BATCH_SELECT_COUNT
-        )
-        if pool
-        else 0,
+        "pool_needed_per_user": math.ceil(goals_needed_per_user(plan.duration_s)) if pool else 0,
         "sessions_per_user": sessions_per_user(plan.duration_s) if pool else 0,
         "api_users": len(users),
         "seed_rows": rows,

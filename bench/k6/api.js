@@ -5,8 +5,8 @@ import exec from 'k6/execution';
 import { api, DATA, DURATION, SUMMARY_TREND_STATS, thresholds, pick } from './lib.js';
 
 const RATE = Number(__ENV.REQUEST_RATE || 1000);
-// CLAIM_SHARE=0 measures GET challenges alone (issue 3's read target).
-const CLAIM_SHARE = Number(__ENV.CLAIM_SHARE ?? 0.2);
+// The run's CLAIM_SHARE (bench/run.py; 0 measures GET challenges alone), which also sized the users.
+const CLAIM_SHARE = DATA.claimShare;
 const USERS = DATA.apiUsers;
 const SLOTS = DATA.claimSlots;
 

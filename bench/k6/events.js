@@ -1,7 +1,7 @@
 // `events` scenario: constant-rate unary gRPC events (also one step of the step search, run by bench/run.py
 // with EVENT_RATE set per step and GRPC_ADDR pointed at the service or the do-nothing baseline).
-import { DATA, DURATION, SUMMARY_TREND_STATS, thresholds, pick } from './lib.js';
-import { sendEvent } from './grpc_events.js';
+import { DATA, DURATION, SUMMARY_TREND_STATS, steadyExports, thresholds, pick } from './lib.js';
+import { eventArrival, sendEvent } from './grpc_events.js';
 
 const RATE = Number(__ENV.EVENT_RATE || 500);
 const WARMUP_S = Number(__ENV.WARMUP_S || 0);
@@ -9,17 +9,8 @@ const RUN_FOR = `${Number(DURATION.replace(/s$/, '')) + WARMUP_S}s`;
 const USERS = DATA.apiUsers.length ? DATA.apiUsers : ['bench-events-user'];
 
 export const options = {
-  scenarios: {
-    events: {
-      executor: 'constant-arrival-rate', exec: 'events', rate: RATE, timeUnit: '1s', duration: RUN_FOR,
-      preAllocatedVUs: Math.max(20, Math.ceil(RATE / 20)), maxVUs: Math.max(100, Math.ceil(RATE / 4)),
-    },
-  },
-  thresholds: Object.assign(thresholds([], ['grpc_login', 'grpc_stat']), {
-    'grpc_req_duration{phase:steady}': ['max>=0'],
-    'req_ok{phase:steady}': ['rate>=0'],
-    'failures{phase:steady}': ['count>=0'],
-  }),
+  scenarios: { events: eventArrival('events', RATE, RUN_FOR) },
+  thresholds: Object.assign(thresholds([], ['grpc_login', 'grpc_stat']), steadyExports('grpc')),
   summaryTrendStats: SUMMARY_TREND_STATS,
   discardResponseBodies: true,
 };

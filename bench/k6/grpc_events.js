@@ -2,13 +2,12 @@
 import grpc from 'k6/net/grpc';
 import { check } from 'k6';
 import exec from 'k6/execution';
-import { failures, reqOk, RUN_ID } from './lib.js';
+import { DATA, failures, reqOk, RUN_ID } from './lib.js';
 
 export const GRPC_ADDR = __ENV.GRPC_ADDR || '127.0.0.1:6565';
-const NAMESPACE = __ENV.NAMESPACE || 'accelbyte';
+const NAMESPACE = __ENV.NAMESPACE || DATA.namespace;
 const LOGIN_METHOD = 'accelbyte.iam.account.v1.UserAuthenticationUserLoggedInService/OnMessage';
 const STAT_METHOD = 'accelbyte.social.statistic.v1.StatisticStatItemUpdatedService/OnMessage';
-const STAT_CODES = ['enemy_kills', 'login_count', 'games_played', 'headshots', 'wins'];
 const START_MS = Date.now();
 // Calls in the first WARMUP_S seconds of a scenario are tagged phase=warmup (connections opening, VUs
 // allocating); the step search judges only phase=steady.
@@ -16,6 +15,14 @@ const WARMUP_MS = Number(__ENV.WARMUP_S || 0) * 1000;
 
 function phase() {
   return Date.now() - exec.scenario.startTime < WARMUP_MS ? 'warmup' : 'steady';
+}
+
+// A k6 scenario that sends events at a constant rate through `exec`, with enough VUs for slow answers.
+export function eventArrival(execName, rate, duration) {
+  return {
+    executor: 'constant-arrival-rate', exec: execName, rate, timeUnit: '1s', duration,
+    preAllocatedVUs: Math.max(20, Math.ceil(rate / 20)), maxVUs: Math.max(100, Math.ceil(rate / 4)),
+  };
 }
 
 // Init context: every VU loads the protos and keeps one connection (opened on its first event).
@@ -43,7 +50,7 @@ export function sendEvent(user) {
     }, { tags: { endpoint, phase: ph } });
   } else {
     endpoint = 'grpc_stat';
-    const statCode = STAT_CODES[Math.floor(Math.random() * STAT_CODES.length)];
+    const statCode = DATA.statCodes[Math.floor(Math.random() * DATA.statCodes.length)];
     const ageS = (Date.now() - START_MS) / 1000;
     res = client.invoke(STAT_METHOD, {
       payload: {

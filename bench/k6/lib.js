@@ -1,5 +1,5 @@
 // Shared by every scenario: bench data, the HTTP helper that records failures by status and errorCode,
-// and the SPEC §10 thresholds. Everything is configured through environment variables set by bench/run.py.
+// and the thresholds. Everything is configured through environment variables set by bench/run.py.
 import http from 'k6/http';
 import { check } from 'k6';
 import { Counter, Rate } from 'k6/metrics';
@@ -16,37 +16,35 @@ export const reqOk = new Rate('req_ok');
 
 export const SUMMARY_TREND_STATS = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)', 'count'];
 
-// SPEC §10 per-endpoint p95 limits (ms). Endpoints without a limit still get a no-op threshold so that k6
-// exports their sub-metric in the summary.
-const HTTP_P95 = {
-  initialize: 100,
-  browse: 500,
-  progress: 500,
-  batch_select: 50,
-  random_select: 50,
-  claim: 100,
-};
+// The pass/fail limits, defined in bench/limits.py (K6_THRESHOLDS) and handed over by bench/run.py.
+const LIMITS = JSON.parse(__ENV.BENCH_THRESHOLDS);
+// k6 exports a sub-metric in --summary-export only when it has a threshold: endpoints without a limit get
+// one that cannot fail, and the report leaves those out of its verdict.
+const EXPORT_TREND = ['max>=0'];
+const EXPORT_RATE = ['rate>=0'];
 
+// The thresholds for a script whose calls are tagged with these HTTP and gRPC endpoints.
 export function thresholds(httpEndpoints, grpcEndpoints) {
-  const t = {};
-  if (httpEndpoints.length) {
-    t.http_req_duration = ['p(95)<2000'];
-    t.http_req_failed = ['rate<0.01'];
-    t.checks = ['rate>0.99'];
-  }
-  for (const e of httpEndpoints) {
-    t[`http_req_duration{endpoint:${e}}`] = HTTP_P95[e] ? [`p(95)<${HTTP_P95[e]}`] : ['max>=0'];
-    t[`req_ok{endpoint:${e}}`] = ['rate>=0'];
-  }
-  if (grpcEndpoints.length) {
-    t.grpc_req_duration = ['p(95)<500'];
-    if (!httpEndpoints.length) t.checks = ['rate>0.99'];
-  }
-  for (const e of grpcEndpoints) {
-    t[`grpc_req_duration{endpoint:${e}}`] = ['max>=0'];
-    t[`req_ok{endpoint:${e}}`] = ['rate>=0'];
+  const t = Object.assign({}, LIMITS.any);
+  if (httpEndpoints.length) Object.assign(t, LIMITS.http);
+  if (grpcEndpoints.length) Object.assign(t, LIMITS.grpc);
+  for (const [kind, endpoints] of [['http', httpEndpoints], ['grpc', grpcEndpoints]]) {
+    for (const e of endpoints) {
+      t[`${kind}_req_duration{endpoint:${e}}`] = LIMITS.endpoints[e] || EXPORT_TREND;
+      t[`req_ok{endpoint:${e}}`] = EXPORT_RATE;
+    }
   }
   return t;
+}
+
+// Sub-metrics of the calls made after the warm-up (tagged phase=steady), on which a step of a step
+// search is judged; `kind` is 'http' or 'grpc'.
+export function steadyExports(kind) {
+  return {
+    [`${kind}_req_duration{phase:steady}`]: EXPORT_TREND,
+    'req_ok{phase:steady}': EXPORT_RATE,
+    'failures{phase:steady}': ['count>=0'],
+  };
 }
 
 const JSON_HEADERS = { 'Content-Type': 'application/json' };

@@ -1,29 +1,33 @@
-// `sessions` scenario (SPEC §10): each VU is one player looping initialize → browse → (60 % random-select 5
-// with exclude_active, 40 % batch-select 3) → check progress → 30 % claim, with think times, while events
-// arrive in the background at a constant rate for the same players.
+// `sessions` scenario: each VU is one player looping initialize → browse → (60 % random-select 5 with
+// exclude_active, 40 % batch-select 3) → check progress → 30 % claim, with think times, while events
+// arrive in the background at a constant rate for the same players. The shares, counts and think times
+// come from data.json (bench/generate.py), which sizes the goal pool from the same numbers.
 import exec from 'k6/execution';
 import { sleep } from 'k6';
 import { Counter } from 'k6/metrics';
 import { api, between, DATA, DURATION, SUMMARY_TREND_STATS, thresholds } from './lib.js';
-import { sendEvent } from './grpc_events.js';
+import { eventArrival, sendEvent } from './grpc_events.js';
 
 const VUS = Number(__ENV.VUS || 150);
 const EVENT_RATE = Number(__ENV.EVENT_RATE || 500);
 const POOL = DATA.poolChallengeId;
+const SESSION = DATA.session;
 const claimSkipped = new Counter('claim_skipped');
 
 export const options = {
   scenarios: {
     sessions: { executor: 'constant-vus', exec: 'session', vus: VUS, duration: DURATION, gracefulStop: '15s' },
-    events: {
-      executor: 'constant-arrival-rate', exec: 'events', rate: EVENT_RATE, timeUnit: '1s', duration: DURATION,
-      preAllocatedVUs: Math.max(20, Math.ceil(EVENT_RATE / 20)), maxVUs: Math.max(100, Math.ceil(EVENT_RATE / 4)),
-    },
+    events: eventArrival('events', EVENT_RATE, DURATION),
   },
   thresholds: thresholds(['initialize', 'browse', 'random_select', 'batch_select', 'progress', 'claim'],
     ['grpc_login', 'grpc_stat']),
   summaryTrendStats: SUMMARY_TREND_STATS,
 };
+
+// Pause after `step` for its think time: the sum of a random draw from each of its (low, high) ranges.
+function think(step) {
+  sleep(SESSION.thinkS[step].reduce((total, [lo, hi]) => total + between(lo, hi), 0));
+}
 
 function player() {
   return `bench-s-${exec.vu.idInTest}`;
@@ -34,20 +38,20 @@ export function session() {
   // Players arrive spread over the first 10 s instead of 150 initializes in the same millisecond.
   if (exec.vu.iterationInScenario === 0) sleep(Math.random() * 10);
   api('POST', 'initialize', '/v1/challenges/initialize', {}, user);
-  sleep(between(1, 2));
+  think('initialize');
   api('GET', 'browse', '/v1/challenges', null, user);
-  sleep(between(2, 4));
-  if (Math.random() < 0.6) {
+  think('browse');
+  if (Math.random() < SESSION.randomSelectShare) {
     api('POST', 'random_select', `/v1/challenges/${POOL}/goals/random-select`,
-      { count: 5, replace_existing: false, exclude_active: true }, user);
+      { count: SESSION.randomSelectCount, replace_existing: false, exclude_active: true }, user);
   } else {
     api('POST', 'batch_select', `/v1/challenges/${POOL}/goals/batch-select`,
       { goal_ids: DATA.batchGoalIds, replace_existing: false }, user);
   }
-  sleep(between(3, 5) + between(5, 10));
+  think('select');
   const progress = api('GET', 'progress', `/v1/challenges/${POOL}`, null, user);
-  sleep(between(2, 3));
-  if (Math.random() < 0.3) {
+  think('progress');
+  if (Math.random() < SESSION.claimAttemptShare) {
     let goal = null;
     if (progress) {
       const goals = progress.json('goals') || [];
@@ -59,7 +63,7 @@ export function session() {
       claimSkipped.add(1);
     }
   }
-  sleep(between(5, 10));
+  think('claim');
 }
 
 // Background events go to the session players (VU ids 1..VUS, most of which are session VUs).
