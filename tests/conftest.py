@@ -20,7 +20,7 @@ import pytest
 from psycopg.conninfo import make_conninfo
 
 from challenge_service.app import Service
-from challenge_service.settings import Settings
+from challenge_service.settings import DatabaseSettings, Settings
 from challenge_service.store.embedded import EmbeddedPostgres
 from challenge_service.store.migrations import migrate
 
@@ -87,7 +87,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         http_port=free_port(),
         grpc_port=free_port(),
         metrics_port=0,
-        database_url=database_url,
+        database=DatabaseSettings(url=database_url),
         challenge_config_path=str(REPO / "challenges.json"),
         auth_enabled=False,
         reward_client_mode="mock",

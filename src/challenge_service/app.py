@@ -102,7 +102,7 @@ class Service:
             self._embedded = EmbeddedPostgres(EMBEDDED_DATA_DIR)
             conninfo = await asyncio.to_thread(self._embedded.start)
         await migrate(conninfo)
-        self._pool = pool = create_pool(conninfo, max_size=settings.db_pool_size)
+        self._pool = pool = create_pool(conninfo, max_size=settings.database.pool_size)
         await pool.open(wait=True, timeout=30)
 
         # One HTTP client for every call to AGS (JWKS, IAM token, Platform): keep-alive connections.
