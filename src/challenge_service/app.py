@@ -226,6 +226,7 @@ class Service:
             await asyncio.sleep(0.01)
 
     def _authenticator(self, http: httpx.AsyncClient) -> Authenticator:
+        """Mock auth, or JWT verification; the latter also creates `iam_refresher`, which `_start` starts."""
         settings = self.settings
         if not settings.auth_enabled:
             return mock_authenticator()

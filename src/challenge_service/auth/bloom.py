@@ -50,5 +50,12 @@ class BloomFilter:
         return cls(k, m, bits)
 
     def might_contain(self, token: str) -> bool:
-        bits = self.bits
-        return all(bits[j >> 3] >> (j & 7) & 1 for j in bit_positions(token, self.k, self.m))
+        # bit_positions inlined: on the request path the generator costs more than the hash, and a token
+        # that is not in the filter is usually settled by its first or second bit.
+        h1, h2 = mmh3.hash64(token, signed=False)
+        bits, m = self.bits, self.m
+        for i in range(self.k):
+            j = ((h1 + i * h2) & _LOW_63_BITS) % m
+            if not bits[j >> 3] >> (j & 7) & 1:
+                return False
+        return True
