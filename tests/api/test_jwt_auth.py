@@ -12,7 +12,7 @@ import pytest
 from challenge_service.app import Service
 from tests.conftest import make_settings
 from tests.fake_ags import FakeAgs
-from tests.helpers.iam import SigningKey
+from tests.helpers.iam import SigningKey, jwt_mode
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +29,7 @@ def ags(key: SigningKey) -> Iterator[FakeAgs]:
 
 @pytest.fixture
 async def api(database_url: str, ags: FakeAgs) -> AsyncIterator[httpx.AsyncClient]:
-    settings = make_settings(
-        database_url,
-        auth_enabled=True,
-        ab_base_url=ags.base_url,
-        ab_client_id=ags.client_id,
-        ab_client_secret=ags.client_secret,
-    )
+    settings = make_settings(database_url, **jwt_mode(ags))
     service = Service(settings, host="127.0.0.1")
     await service.start()
     try:

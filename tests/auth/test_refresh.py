@@ -23,12 +23,16 @@ class ManualTimer:
     def __init__(self) -> None:
         self.requested: list[float] = []
         self._ticks: asyncio.Queue[None] = asyncio.Queue()
+        self._released = 0
 
     async def sleep(self, seconds: float) -> None:
         self.requested.append(seconds)
         await self._ticks.get()
 
-    def tick(self) -> None:
+    async def elapse(self) -> None:
+        """Let the interval the refresher is sleeping through end (waiting until it sleeps, if need be)."""
+        await eventually(lambda: len(self.requested) > self._released)
+        self._released += 1
         self._ticks.put_nowait(None)
 
 
@@ -62,9 +66,9 @@ async def test_start_fetches_keys_and_list_once_then_every_interval(
 
     token = key_a.sign(sub="player-1")
     ags.revoke_access_token(token)
-    await eventually(lambda: timer.requested == [600])
-    timer.tick()
+    await timer.elapse()
     await eventually(lambda: ags.count(REVOCATION_LIST_PATH) == 2 and len(timer.requested) == 2)
+    assert timer.requested == [600, 600]
     assert ags.count(JWKS_PATH) == 2
     with pytest.raises(AuthError, match="token revoked"):
         await verifier.verify(token)
@@ -87,8 +91,7 @@ async def test_start_survives_ags_being_down_and_a_later_round_recovers(
     assert REGISTRY.get_sample_value(AGE) == math.inf
 
     clock.advance(600)
-    await eventually(lambda: timer.requested == [600])
-    timer.tick()
+    await timer.elapse()
     await eventually(lambda: revocations.age_s() == 0)
     assert REGISTRY.get_sample_value(AGE) == 0
 

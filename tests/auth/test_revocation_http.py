@@ -14,7 +14,7 @@ from challenge_service.app import Service
 from challenge_service.auth import IamRefresher
 from tests.conftest import make_settings
 from tests.fake_ags import REVOCATION_LIST_PATH, FakeAgs
-from tests.helpers.iam import SigningKey, iam_refreshes
+from tests.helpers.iam import SigningKey, iam_refreshes, jwt_mode
 
 
 @dataclass
@@ -25,13 +25,7 @@ class JwtService:
 
 @pytest.fixture
 async def service(database_url: str, ags: FakeAgs) -> AsyncIterator[JwtService]:
-    settings = make_settings(
-        database_url,
-        auth_enabled=True,
-        ab_base_url=ags.base_url,
-        ab_client_id=ags.client_id,
-        ab_client_secret=ags.client_secret,
-    )
+    settings = make_settings(database_url, **jwt_mode(ags))
     running = Service(settings, host="127.0.0.1")
     await running.start()
     assert running.iam_refresher is not None
@@ -44,6 +38,10 @@ async def service(database_url: str, ags: FakeAgs) -> AsyncIterator[JwtService]:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def list_challenges(service: JwtService, token: str) -> httpx.Response:
+    return await service.http.get("/challenge/v1/challenges", headers=bearer(token))
 
 
 def assert_revoked(response: httpx.Response) -> None:
@@ -76,8 +74,7 @@ async def test_a_revoked_token_is_refused_on_every_route_that_authenticates(
     for method, path in await authenticated_routes(service.http):
         assert_revoked(await service.http.request(method, path, headers=bearer(token), json={}))
 
-    fresh = key_a.sign(sub="player-1")
-    assert (await service.http.get("/challenge/v1/challenges", headers=bearer(fresh))).status_code == 200
+    assert (await list_challenges(service, key_a.sign(sub="player-1"))).status_code == 200
 
 
 async def test_a_ban_applies_after_the_next_refresh_without_a_restart(
@@ -85,13 +82,12 @@ async def test_a_ban_applies_after_the_next_refresh_without_a_restart(
 ) -> None:
     now = int(time.time())
     before_ban = key_a.sign(sub="player-1", iat=now - 10)
-    assert (await service.http.get("/challenge/v1/challenges", headers=bearer(before_ban))).status_code == 200
+    assert (await list_challenges(service, before_ban)).status_code == 200
 
     ags.revoke_user("player-1", at=datetime.fromtimestamp(now - 5, UTC))
     await service.refresher.refresh()
-    assert_revoked(await service.http.get("/challenge/v1/challenges", headers=bearer(before_ban)))
-    after_ban = key_a.sign(sub="player-1", iat=now)
-    assert (await service.http.get("/challenge/v1/challenges", headers=bearer(after_ban))).status_code == 200
+    assert_revoked(await list_challenges(service, before_ban))
+    assert (await list_challenges(service, key_a.sign(sub="player-1", iat=now))).status_code == 200
 
 
 async def test_requests_are_served_with_the_last_list_while_ags_is_down(
@@ -107,9 +103,8 @@ async def test_requests_are_served_with_the_last_list_while_ags_is_down(
     assert iam_refreshes("revocation_list", "failed") == failures + 1
     assert ags.count(REVOCATION_LIST_PATH) == 3  # start-up, the first refresh, the failed one
 
-    assert_revoked(await service.http.get("/challenge/v1/challenges", headers=bearer(revoked)))
-    other = key_a.sign(sub="player-2")
-    assert (await service.http.get("/challenge/v1/challenges", headers=bearer(other))).status_code == 200
+    assert_revoked(await list_challenges(service, revoked))
+    assert (await list_challenges(service, key_a.sign(sub="player-2"))).status_code == 200
     metrics = (await service.http.get("/metrics")).text
     assert "challenge_iam_revocation_list_age_seconds " in metrics
     assert 'challenge_iam_refreshes_total{result="failed",source="revocation_list"}' in metrics

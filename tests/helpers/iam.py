@@ -14,7 +14,19 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from prometheus_client import REGISTRY
 
+from tests.fake_ags import FakeAgs
+
 NAMESPACE = "accelbyte"
+
+
+def jwt_mode(ags: FakeAgs) -> dict[str, Any]:
+    """Settings overrides that point JWT-mode authentication at a fake AGS, credentials included."""
+    return {
+        "auth_enabled": True,
+        "ab_base_url": ags.base_url,
+        "ab_client_id": ags.client_id,
+        "ab_client_secret": ags.client_secret,
+    }
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,16 @@ call without them may be refused by a real AGS, and JWT mode would then fail clo
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 import httpx
+import structlog
+
+from challenge_service.metrics import IAM_REFRESHES
+
+log = structlog.get_logger(__name__)
+
+Source = Literal["jwks", "revocation_list"]
 
 JWKS_PATH = "/iam/v3/oauth/jwks"
 REVOCATION_LIST_PATH = "/iam/v3/oauth/revocationlist"
@@ -43,3 +52,14 @@ class IamClient:
         response = await self._http.get(url, auth=self._auth, timeout=self._timeout_s)
         response.raise_for_status()
         return response.content
+
+
+def refresh_failed(source: Source, url: str, error: Exception, **context: Any) -> None:
+    """Log and count a fetch that left the last good copy in use."""
+    IAM_REFRESHES.labels(source, "failed").inc()
+    log.error(f"{source}_fetch_failed", url=url, error=type(error).__name__, detail=str(error), **context)
+
+
+def refreshed(source: Source, url: str, **context: Any) -> None:
+    IAM_REFRESHES.labels(source, "ok").inc()
+    log.info(f"{source}_refreshed", url=url, **context)

@@ -22,9 +22,8 @@ import structlog
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from challenge_service.auth.errors import AuthError
-from challenge_service.auth.iam import IamClient
+from challenge_service.auth.iam import IamClient, refresh_failed, refreshed
 from challenge_service.auth.revocation import RevocationCache
-from challenge_service.metrics import IAM_REFRESHES
 
 log = structlog.get_logger(__name__)
 
@@ -153,19 +152,11 @@ class JwksVerifier:
         except Exception as exc:
             # Deliberately broad: whatever IAM sends back (HTML error pages, truncated JSON, odd keys) must
             # end as a logged failed refresh, not as an exception inside a background task.
-            IAM_REFRESHES.labels("jwks", "failed").inc()
-            log.error(
-                "jwks_fetch_failed",
-                url=url,
-                error=type(exc).__name__,
-                detail=str(exc),
-                cached_keys=len(self._keys),
-            )
+            refresh_failed("jwks", url, exc, cached_keys=len(self._keys))
             return
         self._keys = keys
         self._loaded = True
-        IAM_REFRESHES.labels("jwks", "ok").inc()
-        log.info("jwks_refreshed", url=url, kids=sorted(keys))
+        refreshed("jwks", url, kids=sorted(keys))
 
 
 def _signing_kid(token: str) -> str:

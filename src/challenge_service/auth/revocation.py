@@ -18,14 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import msgspec
-import structlog
 
 from challenge_service.auth.bloom import BloomFilter
 from challenge_service.auth.errors import AuthError
-from challenge_service.auth.iam import IamClient
-from challenge_service.metrics import IAM_REFRESHES
-
-log = structlog.get_logger(__name__)
+from challenge_service.auth.iam import IamClient, refresh_failed, refreshed
 
 
 class _BloomJson(msgspec.Struct):
@@ -105,21 +101,9 @@ class RevocationCache:
         except Exception as exc:
             # Deliberately broad: whatever IAM sends (HTML error pages, truncated JSON, a malformed filter)
             # must end as a logged, counted failure while the last list keeps serving.
-            IAM_REFRESHES.labels("revocation_list", "failed").inc()
-            log.error(
-                "revocation_list_fetch_failed",
-                url=url,
-                error=type(exc).__name__,
-                detail=str(exc),
-                list_age_s=self.age_s(),
-            )
+            refresh_failed("revocation_list", url, exc, list_age_s=self.age_s())
             return
         self._list = revocations
         self._loaded_at = self._clock()
-        IAM_REFRESHES.labels("revocation_list", "ok").inc()
-        log.info(
-            "revocation_list_refreshed",
-            url=url,
-            revoked_users=len(revocations.users),
-            filter_bits=revocations.tokens.m if revocations.tokens else 0,
-        )
+        filter_bits = revocations.tokens.m if revocations.tokens else 0
+        refreshed("revocation_list", url, revoked_users=len(revocations.users), filter_bits=filter_bits)
