@@ -20,7 +20,7 @@ import pytest
 from psycopg.conninfo import make_conninfo
 
 from challenge_service.app import Service
-from challenge_service.settings import Settings
+from challenge_service.settings import DatabaseSettings, Settings
 from challenge_service.store.embedded import EmbeddedPostgres
 from challenge_service.store.migrations import migrate
 
@@ -82,12 +82,12 @@ async def empty_database_url(pg_server: str) -> AsyncIterator[str]:
         await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def make_settings(database_url: str, **overrides: object) -> Settings:
+def make_settings(database_url: str, *, pool_size: int = 10, **overrides: object) -> Settings:
     settings = Settings(
         http_port=free_port(),
         grpc_port=free_port(),
         metrics_port=0,
-        database_url=database_url,
+        database=DatabaseSettings(url=database_url, pool_size=pool_size),
         challenge_config_path=str(REPO / "challenges.json"),
         auth_enabled=False,
         reward_client_mode="mock",

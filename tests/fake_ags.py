@@ -6,6 +6,8 @@ real httpx transport (connection pooling, timeouts, dropped sockets) rather than
     with FakeAgs(namespace="accelbyte") as ags:     # or ags.start() … ags.stop()
         ags.base_url                                  # "http://127.0.0.1:<port>"
         ags.set_jwks([public_jwk, ...])               # served at /iam/v3/oauth/jwks
+        ags.revoke_access_token(token)                # into the revocation list's Bloom filter
+        ags.revoke_user("user-1", at=datetime)        # a revoked_users entry
         ags.fail("/platform/*", 500, times=2)         # next two matching requests answer 500
         ags.delay(JWKS_PATH, 0.2)                     # answer normally, 0.2 s late
         ags.hang("/platform/*")                       # never answer (until the server stops)
@@ -15,6 +17,9 @@ real httpx transport (connection pooling, timeouts, dropped sockets) rather than
 
 Patterns are ``fnmatch`` globs over the raw (still percent-encoded) path. Faults queue in FIFO order:
 each matching request consumes the oldest fault whose pattern (and method, when given) matches.
+
+Like AGS IAM, the fake serves the JWKS and the revocation list only to callers presenting the client id
+and secret with HTTP Basic, so every JWT-mode test proves the service sends them.
 """
 
 from __future__ import annotations
@@ -30,11 +35,15 @@ import threading
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Literal
 
+import mmh3
+
 JWKS_PATH = "/iam/v3/oauth/jwks"
+REVOCATION_LIST_PATH = "/iam/v3/oauth/revocationlist"
 TOKEN_PATH = "/iam/v3/oauth/token"
 PLATFORM_PREFIX = "/platform/admin/namespaces/"
 
@@ -91,6 +100,8 @@ class FakeAgs:
         client_id: str = "test-client",
         client_secret: str = "test-secret",
         token_lifetime_s: int = 3600,
+        bloom_bits: int = 1000,
+        bloom_hashes: int = 7,
     ) -> None:
         self.namespace = namespace
         self.client_id = client_id
@@ -99,6 +110,8 @@ class FakeAgs:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._jwks: list[dict[str, Any]] = []
+        self._bloom = _RevokedTokens(bloom_bits, bloom_hashes)
+        self._revoked_users: dict[str, str] = {}
         self._faults: list[_Fault] = []
         # Grants AGS actually applied (entitlements created, wallets credited), answered or not.
         self.applied: list[RecordedRequest] = []
@@ -151,6 +164,16 @@ class FakeAgs:
     def set_jwks(self, keys: list[dict[str, Any]]) -> None:
         with self._lock:
             self._jwks = list(keys)
+
+    def revoke_access_token(self, token: str) -> None:
+        """Add a player's access token to the revocation list's Bloom filter (a logout, say)."""
+        with self._lock:
+            self._bloom.add(token)
+
+    def revoke_user(self, user_id: str, at: datetime) -> None:
+        """Revoke every token of ``user_id`` issued at or before ``at`` (a ban); ``at`` must carry a zone."""
+        with self._lock:
+            self._revoked_users[user_id] = at.isoformat().replace("+00:00", "Z")
 
     def revoke_tokens(self) -> None:
         """Make every issued token invalid, as if IAM had rotated or revoked it: Platform answers 401."""
@@ -227,18 +250,26 @@ class FakeAgs:
             return None
 
     def _route(self, request: RecordedRequest) -> tuple[int, Any]:
-        if request.path == JWKS_PATH and request.method == "GET":
+        if request.path in (JWKS_PATH, REVOCATION_LIST_PATH) and request.method == "GET":
+            if not self._client_authenticated(request):
+                return 401, {"errorCode": 20001, "errorMessage": "unauthorized access"}
             with self._lock:
-                return 200, {"keys": self._jwks}
+                if request.path == JWKS_PATH:
+                    return 200, {"keys": self._jwks}
+                users = [{"id": user, "revoked_at": at} for user, at in self._revoked_users.items()]
+                return 200, {"revoked_tokens": self._bloom.json(), "revoked_users": users}
         if request.path == TOKEN_PATH and request.method == "POST":
             return self._issue_token(request)
         if request.path.startswith(PLATFORM_PREFIX):
             return self._platform(request)
         return 404, {"errorCode": 404, "errorMessage": f"no route {request.method} {request.path}"}
 
-    def _issue_token(self, request: RecordedRequest) -> tuple[int, Any]:
+    def _client_authenticated(self, request: RecordedRequest) -> bool:
         expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
-        if request.headers.get("authorization") != f"Basic {expected}":
+        return request.headers.get("authorization") == f"Basic {expected}"
+
+    def _issue_token(self, request: RecordedRequest) -> tuple[int, Any]:
+        if not self._client_authenticated(request):
             return 401, {"error": "invalid_client", "error_description": "client authentication failed"}
         if request.form().get("grant_type") != "client_credentials":
             return 400, {"error": "unsupported_grant_type"}
@@ -275,6 +306,25 @@ class FakeAgs:
             self._apply(request)
             return 200, {"userId": segments[2], "currencyCode": segments[4], "balance": body.get("amount")}
         return 404, {"errorCode": 404, "errorMessage": f"no route {request.method} {request.path}"}
+
+
+class _RevokedTokens:
+    """A real Bloom filter as IAM builds it (the service reads it with its own code): MurmurHash3 x64 128 of
+    the whole token, bit ((h1 + i·h2) mod 2⁶⁴ & (2⁶³ − 1)) mod m for i < k, words of 64 bits."""
+
+    def __init__(self, m: int, k: int) -> None:
+        self.m, self.k = m, k
+        self._bits = 0  # bit j of this integer is bit j of the filter
+
+    def add(self, token: str) -> None:
+        digest = mmh3.hash128(token, signed=False)
+        low, high = digest & (2**64 - 1), digest >> 64
+        for i in range(self.k):
+            self._bits |= 1 << ((low + i * high) % 2**64 % 2**63 % self.m)
+
+    def json(self) -> dict[str, Any]:
+        words = [(self._bits >> (64 * w)) & (2**64 - 1) for w in range((self.m + 63) // 64)]
+        return {"bits": words, "k": self.k, "m": self.m}
 
 
 class _Server(ThreadingHTTPServer):

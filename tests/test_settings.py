@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from challenge_service.settings import Settings, SettingsError, load_settings
+from challenge_service.settings import (
+    DatabaseSettings,
+    Settings,
+    SettingsError,
+    load_database_settings,
+    load_settings,
+)
 
 DEV = {"PLUGIN_GRPC_SERVER_AUTH_ENABLED": "false", "REWARD_CLIENT_MODE": "mock"}
 AGS = {"AB_BASE_URL": "https://demo.accelbyte.io", "AB_CLIENT_ID": "id", "AB_CLIENT_SECRET": "s3cr3t"}
@@ -20,6 +26,8 @@ def test_defaults_follow_the_spec() -> None:
     assert settings.embedded_database is True
     assert (settings.log_level, settings.log_format) == ("info", "json")
     assert settings.retention_days == 7
+    assert settings.refresh_interval_s == 600
+    assert settings.database == DatabaseSettings(url="", pool_size=10)
 
 
 def test_every_variable_is_read_from_the_environment() -> None:
@@ -40,6 +48,7 @@ def test_every_variable_is_read_from_the_environment() -> None:
             "FLUSH_BATCH_EVENTS": "200",
             "BUFFER_MAX_ENTRIES": "1000",
             "DB_POOL_SIZE": "4",
+            "REFRESH_INTERVAL": "60",
             "RETENTION_DAYS": "30",
             "LOG_LEVEL": "debug",
             "LOG_FORMAT": "console",
@@ -56,13 +65,13 @@ def test_every_variable_is_read_from_the_environment() -> None:
         ab_base_url="https://demo.accelbyte.io",
         ab_client_id="id",
         ab_client_secret="s3cr3t",
+        refresh_interval_s=60,
         challenge_config_path="/etc/challenges.json",
-        database_url="postgresql://u:p@db:5432/challenge",
+        database=DatabaseSettings(url="postgresql://u:p@db:5432/challenge", pool_size=4),
         event_ack_mode="buffered",
         flush_interval_ms=50,
         flush_batch_events=200,
         buffer_max_entries=1000,
-        db_pool_size=4,
         retention_days=30,
         log_level="debug",
         log_format="console",
@@ -94,6 +103,8 @@ def test_root_base_path_means_no_prefix() -> None:
         ("FLUSH_BATCH_EVENTS", "0", "an integer 1..1000000"),
         ("BUFFER_MAX_ENTRIES", "-5", "an integer 1..10000000"),
         ("DB_POOL_SIZE", "0", "an integer 1..1000"),
+        ("REFRESH_INTERVAL", "0", "an integer 1..86400"),
+        ("REFRESH_INTERVAL", "10m", "an integer 1..86400"),
         ("RETENTION_DAYS", "0", "an integer 1..3650"),
         ("RETENTION_DAYS", "3651", "an integer 1..3650"),
         ("LOG_LEVEL", "verbose", "debug or info or warning or error"),
@@ -117,6 +128,32 @@ def test_auth_needs_the_ags_base_url() -> None:
 def test_real_rewards_need_client_credentials() -> None:
     with pytest.raises(SettingsError, match=r"^AB_CLIENT_ID and AB_CLIENT_SECRET are required"):
         load_settings({"PLUGIN_GRPC_SERVER_AUTH_ENABLED": "false", "AB_BASE_URL": "http://ags.local"})
+
+
+def test_jwt_mode_needs_client_credentials_for_the_keys_and_revocation_list() -> None:
+    with pytest.raises(
+        SettingsError,
+        match=r"^AB_CLIENT_ID and AB_CLIENT_SECRET are required when PLUGIN_GRPC_SERVER_AUTH_ENABLED=true$",
+    ):
+        load_settings({"REWARD_CLIENT_MODE": "mock", "AB_BASE_URL": "http://ags.local", "AB_CLIENT_ID": "id"})
+
+
+def test_the_database_group_reads_only_its_own_variables() -> None:
+    environ = {
+        "DATABASE_URL": "postgresql://db/challenge",
+        "DB_POOL_SIZE": "3",
+        # What `serve` would refuse: auth on without AGS, a bad port. A database command does not care.
+        "PLUGIN_GRPC_SERVER_AUTH_ENABLED": "true",
+        "HTTP_PORT": "eighty",
+    }
+    assert load_database_settings(environ) == DatabaseSettings(url="postgresql://db/challenge", pool_size=3)
+    assert load_database_settings({}).embedded
+
+
+@pytest.mark.parametrize(("variable", "value"), [("DATABASE_URL", "mysql://x"), ("DB_POOL_SIZE", "none")])
+def test_the_database_group_still_validates_its_variables(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=rf"^{variable}={value!r} is invalid"):
+        load_database_settings({variable: value})
 
 
 def test_ports_must_differ() -> None:

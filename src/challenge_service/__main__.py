@@ -13,7 +13,7 @@ import uvloop
 from challenge_service.catalog import CatalogError, load_catalog
 from challenge_service.demo import add_demo_commands, run_demo
 from challenge_service.operator import add_grants_commands, run_grants
-from challenge_service.settings import SettingsError, load_settings
+from challenge_service.settings import SettingsError, load_database_settings, load_settings
 from challenge_service.store.embedded import EmbeddedUnavailable
 
 
@@ -43,9 +43,9 @@ def _migrate() -> int:
     from challenge_service.store.embedded import EMBEDDED_DATA_DIR, EmbeddedPostgres
     from challenge_service.store.migrations import migrate
 
-    settings = load_settings(os.environ)
-    embedded = None if settings.database_url else EmbeddedPostgres(EMBEDDED_DATA_DIR)
-    conninfo = embedded.start() if embedded else settings.database_url
+    database = load_database_settings(os.environ)
+    embedded = EmbeddedPostgres(EMBEDDED_DATA_DIR) if database.embedded else None
+    conninfo = embedded.start() if embedded else database.url
     try:
         applied = asyncio.run(migrate(conninfo))
     finally:
@@ -71,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check-config":
             return _check_config(args.path)
         if args.command == "grants":
-            return run_grants(args, os.environ)
+            # Validated like every database command; run_grants reads the URL from the mapping it is given.
+            database = load_database_settings(os.environ)
+            return run_grants(args, {"DATABASE_URL": database.url})
         if args.command == "demo":
             return run_demo(args)
         return _migrate()

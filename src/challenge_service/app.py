@@ -28,7 +28,7 @@ from challenge_service.api.auth import jwt_authenticator, mock_authenticator
 from challenge_service.api.deps import Authenticator, Services
 from challenge_service.api.metrics_app import metrics_app, with_metrics
 from challenge_service.api.observe import ObserveRequests
-from challenge_service.auth import JwksVerifier
+from challenge_service.auth import IamClient, IamRefresher, JwksVerifier, RevocationCache
 from challenge_service.catalog import Catalog, CatalogError, load_catalog
 from challenge_service.events import EventPipeline
 from challenge_service.metrics import CATALOG_RELOADS, register_pool
@@ -79,6 +79,8 @@ class Service:
         self._http_servers: list[tuple[_HttpServer, asyncio.Task[None]]] = []
         self._unregister_pool_metrics: Callable[[], None] = lambda: None
         self._ags_http: httpx.AsyncClient | None = None
+        # JWT mode only; tests run a refresh round through it instead of waiting REFRESH_INTERVAL.
+        self.iam_refresher: IamRefresher | None = None
         self._reload_lock = asyncio.Lock()
         self._catalog_stamp: FileStamp = None
         self._watch_task: asyncio.Task[None] | None = None
@@ -102,10 +104,11 @@ class Service:
             self._embedded = EmbeddedPostgres(EMBEDDED_DATA_DIR)
             conninfo = await asyncio.to_thread(self._embedded.start)
         await migrate(conninfo)
-        self._pool = pool = create_pool(conninfo, max_size=settings.db_pool_size)
+        self._pool = pool = create_pool(conninfo, max_size=settings.database.pool_size)
         await pool.open(wait=True, timeout=30)
 
-        # One HTTP client for every call to AGS (JWKS, IAM token, Platform): keep-alive connections.
+        # One HTTP client for every call to AGS (JWKS, revocation list, IAM token, Platform): keep-alive
+        # connections.
         self._ags_http = httpx.AsyncClient(timeout=10.0)
         self.services = services = Services(
             catalog=catalog,
@@ -113,6 +116,8 @@ class Service:
             authenticate=self._authenticator(self._ags_http),
             rewards=self._reward_client(self._ags_http),
         )
+        if self.iam_refresher is not None:
+            await self.iam_refresher.start()
 
         async def database_reachable() -> bool:
             return await ping(pool)
@@ -221,11 +226,15 @@ class Service:
             await asyncio.sleep(0.01)
 
     def _authenticator(self, http: httpx.AsyncClient) -> Authenticator:
+        """Mock auth, or JWT verification; the latter also creates `iam_refresher`, which `_start` starts."""
         settings = self.settings
         if not settings.auth_enabled:
             return mock_authenticator()
-        jwks_url = f"{settings.ab_base_url}/iam/v3/oauth/jwks"
-        return jwt_authenticator(JwksVerifier(jwks_url, settings.namespace, http))
+        iam = IamClient(settings.ab_base_url, settings.ab_client_id, settings.ab_client_secret, http)
+        revocations = RevocationCache(iam)
+        verifier = JwksVerifier(iam, settings.namespace, revocations=revocations)
+        self.iam_refresher = IamRefresher(verifier, revocations, settings.refresh_interval_s)
+        return jwt_authenticator(verifier)
 
     def _reward_client(self, http: httpx.AsyncClient) -> RewardClient:
         settings = self.settings
@@ -258,6 +267,8 @@ class Service:
         if self._retention is not None:
             await self._retention.stop()
         self._unregister_pool_metrics()
+        if self.iam_refresher is not None:
+            await self.iam_refresher.stop()
         if self._ags_http is not None:
             await self._ags_http.aclose()
         if self._pool is not None:

@@ -58,12 +58,20 @@ ACK_LATENCY = Histogram(
 )
 REWARD_GRANTS = Counter("challenge_reward_grants_total", "Reward grants by outcome", ["outcome"])
 CATALOG_RELOADS = Counter("challenge_catalog_reloads_total", "Catalog reloads by result", ["result"])
+IAM_REFRESHES = Counter(
+    "challenge_iam_refreshes_total",
+    "Fetches of AGS IAM's signing keys (jwks) and revocation list (revocation_list) by result",
+    ["source", "result"],
+)
 
 # Known label values start at 0 so dashboards and alerts see the series before the first occurrence.
 for _outcome in ("granted", "failed", "in_doubt"):
     REWARD_GRANTS.labels(_outcome)
 for _result in ("ok", "rejected"):
     CATALOG_RELOADS.labels(_result)
+for _source in ("jwks", "revocation_list"):
+    for _result in ("ok", "failed"):
+        IAM_REFRESHES.labels(_source, _result)
 
 
 class PoolCollector(Collector):
@@ -98,6 +106,36 @@ REGISTRY.register(_POOLS)
 def register_pool(stats: Callable[[], dict[str, int]]) -> Callable[[], None]:
     """Expose a pool's statistics; returns the function that removes them again (idempotent)."""
     return _POOLS.add(stats)
+
+
+class RevocationListAge(Collector):
+    """Seconds since the revocation list in use was fetched, read at scrape time: the oldest of the running
+    verifiers (one per service), +Inf while none has been fetched yet, and no sample in mock-auth mode."""
+
+    def __init__(self) -> None:
+        self._sources: set[Callable[[], float]] = set()
+
+    def add(self, age_s: Callable[[], float]) -> Callable[[], None]:
+        self._sources.add(age_s)
+        return lambda: self._sources.discard(age_s)
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "challenge_iam_revocation_list_age_seconds", "Age of the AGS IAM revocation list in use"
+        )
+        ages = [age_s() for age_s in list(self._sources)]
+        if ages:
+            family.add_metric([], max(ages))
+        yield family
+
+
+_REVOCATION_LIST_AGE = RevocationListAge()
+REGISTRY.register(_REVOCATION_LIST_AGE)
+
+
+def register_revocation_list_age(age_s: Callable[[], float]) -> Callable[[], None]:
+    """Expose a verifier's revocation-list age; returns the function that removes it again (idempotent)."""
+    return _REVOCATION_LIST_AGE.add(age_s)
 
 
 def exposition() -> tuple[bytes, str]:

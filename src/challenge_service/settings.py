@@ -1,7 +1,11 @@
-"""Environment → one frozen settings object (SPEC §2).
+"""Environment → frozen settings objects.
 
 Every setting is read once at start-up. A bad value raises `SettingsError` whose message is one line
 naming the variable and what it accepts; `__main__` prints it and exits non-zero.
+
+Settings come in groups so that a command reads and validates only what it uses: `migrate` and `grants`
+ask for `load_database_settings` (the database group), `serve` for `load_settings` (every group, plus
+the checks across groups, such as AGS credentials when auth or real rewards are on).
 """
 
 from __future__ import annotations
@@ -26,6 +30,18 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class DatabaseSettings:
+    """Where PostgreSQL is and how many connections the service holds: all a database command needs."""
+
+    url: str = ""  # DATABASE_URL; empty = the embedded server under .data/pg
+    pool_size: int = 10
+
+    @property
+    def embedded(self) -> bool:
+        return not self.url
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     http_port: int = 8000
     grpc_port: int = 6565
@@ -37,8 +53,11 @@ class Settings:
     ab_base_url: str = ""
     ab_client_id: str = ""
     ab_client_secret: str = ""
+    # Seconds between refreshes of the IAM signing keys and revocation list (the Go suite's name and
+    # default); a revoked token is refused at most this long after AGS revoked it.
+    refresh_interval_s: int = 600
     challenge_config_path: str = "challenges.json"
-    database_url: str = ""
+    database: DatabaseSettings = DatabaseSettings()
     event_ack_mode: AckMode = "durable"
     # How long the first event of a batch waits for company before the flush, unless the batch reaches
     # flush_batch_events sooner. Latency vs. statements per event, measured in docs/performance.md:
@@ -56,7 +75,6 @@ class Settings:
     retention_days: int = 7
     # Seconds between checks of the challenge file's mtime for a hot reload; 0 = only on SIGHUP.
     catalog_watch_s: int = 0
-    db_pool_size: int = 10
     log_level: LogLevel = "info"
     log_format: LogFormat = "json"
 
@@ -70,8 +88,13 @@ class Settings:
         return f"Settings({fields})"
 
     @property
+    def database_url(self) -> str:
+        """Shorthand for `database.url`, which most callers want."""
+        return self.database.url
+
+    @property
     def embedded_database(self) -> bool:
-        return not self.database_url
+        return self.database.embedded
 
     @property
     def flush_interval_s(self) -> float:
@@ -178,7 +201,14 @@ def _any(raw: str) -> str:
 
 
 # variable name → (field, parser). The parser's docstring is the "accepted values" in error messages.
-_VARIABLES: dict[str, tuple[str, Callable[[str], object]]] = {
+Variables = dict[str, tuple[str, Callable[[str], object]]]
+
+_DATABASE_VARIABLES: Variables = {
+    "DATABASE_URL": ("url", _database_url),
+    "DB_POOL_SIZE": ("pool_size", _positive_int(1000)),
+}
+
+_VARIABLES: Variables = {
     "HTTP_PORT": ("http_port", _port()),
     "GRPC_PORT": ("grpc_port", _port()),
     "METRICS_PORT": ("metrics_port", _port(allow_zero=True)),
@@ -189,8 +219,8 @@ _VARIABLES: dict[str, tuple[str, Callable[[str], object]]] = {
     "AB_BASE_URL": ("ab_base_url", _url),
     "AB_CLIENT_ID": ("ab_client_id", _any),
     "AB_CLIENT_SECRET": ("ab_client_secret", _any),
+    "REFRESH_INTERVAL": ("refresh_interval_s", _positive_int(86_400)),
     "CHALLENGE_CONFIG_PATH": ("challenge_config_path", _text),
-    "DATABASE_URL": ("database_url", _database_url),
     "EVENT_ACK_MODE": ("event_ack_mode", _choice("durable", "buffered")),
     "FLUSH_INTERVAL_MS": ("flush_interval_ms", _positive_int(60_000)),
     "FLUSH_BATCH_EVENTS": ("flush_batch_events", _positive_int(1_000_000)),
@@ -198,7 +228,6 @@ _VARIABLES: dict[str, tuple[str, Callable[[str], object]]] = {
     "EVENT_DEDUP_HOURS": ("event_dedup_hours", _int_between(24, 24 * 365)),
     "RETENTION_DAYS": ("retention_days", _positive_int(3650)),
     "CATALOG_WATCH_S": ("catalog_watch_s", _int_between(0, 3600)),
-    "DB_POOL_SIZE": ("db_pool_size", _positive_int(1000)),
     "LOG_LEVEL": ("log_level", _choice("debug", "info", "warning", "error")),
     "LOG_FORMAT": ("log_format", _choice("json", "console")),
 }
@@ -212,14 +241,25 @@ def _parse(variable: str, raw: str, parser: Callable[[str], T]) -> T:
         raise SettingsError(f"{variable}={shown!r} is invalid: expected {parser.__doc__}") from None
 
 
-def load_settings(environ: Mapping[str, str]) -> Settings:
+def _read(environ: Mapping[str, str], variables: Variables) -> dict[str, object]:
     values: dict[str, object] = {}
-    for variable, (field, parser) in _VARIABLES.items():
+    for variable, (field, parser) in variables.items():
         raw = environ.get(variable)
         if raw is None or (raw == "" and variable not in ("AB_CLIENT_ID", "AB_CLIENT_SECRET")):
             continue
         values[field] = _parse(variable, raw, parser)
-    settings = Settings(**values)  # type: ignore[arg-type]
+    return values
+
+
+def load_database_settings(environ: Mapping[str, str]) -> DatabaseSettings:
+    """The database group alone, for commands that touch nothing else (`migrate`, `grants`)."""
+    return DatabaseSettings(**_read(environ, _DATABASE_VARIABLES))  # type: ignore[arg-type]
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Every setting, for `serve`."""
+    values = _read(environ, _VARIABLES)
+    settings = Settings(database=load_database_settings(environ), **values)  # type: ignore[arg-type]
     _check_combinations(settings)
     return settings
 
@@ -233,10 +273,12 @@ def _check_combinations(settings: Settings) -> None:
         )
         if on
     ]
+    when = " and ".join(needs_ags)
     if needs_ags and not settings.ab_base_url:
-        raise SettingsError(f"AB_BASE_URL is required when {' and '.join(needs_ags)}")
-    if settings.reward_client_mode == "real" and not (settings.ab_client_id and settings.ab_client_secret):
-        raise SettingsError("AB_CLIENT_ID and AB_CLIENT_SECRET are required when REWARD_CLIENT_MODE=real")
+        raise SettingsError(f"AB_BASE_URL is required when {when}")
+    # JWT mode needs them too: the service fetches IAM's keys and revocation list as an authenticated client.
+    if needs_ags and not (settings.ab_client_id and settings.ab_client_secret):
+        raise SettingsError(f"AB_CLIENT_ID and AB_CLIENT_SECRET are required when {when}")
     ports = {"HTTP_PORT": settings.http_port, "GRPC_PORT": settings.grpc_port}
     if settings.metrics_port:
         ports["METRICS_PORT"] = settings.metrics_port

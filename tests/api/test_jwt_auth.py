@@ -10,9 +10,9 @@ import psycopg
 import pytest
 
 from challenge_service.app import Service
-from tests.auth.conftest import SigningKey
 from tests.conftest import make_settings
 from tests.fake_ags import FakeAgs
+from tests.helpers.iam import SigningKey, jwt_mode
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def ags(key: SigningKey) -> Iterator[FakeAgs]:
 
 @pytest.fixture
 async def api(database_url: str, ags: FakeAgs) -> AsyncIterator[httpx.AsyncClient]:
-    settings = make_settings(database_url, auth_enabled=True, ab_base_url=ags.base_url)
+    settings = make_settings(database_url, **jwt_mode(ags))
     service = Service(settings, host="127.0.0.1")
     await service.start()
     try:

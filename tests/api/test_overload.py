@@ -13,7 +13,7 @@ from tests.conftest import make_settings
 
 @pytest.fixture
 async def one_connection_service(database_url: str) -> AsyncIterator[Service]:
-    service = Service(make_settings(database_url, db_pool_size=1), host="127.0.0.1")
+    service = Service(make_settings(database_url, pool_size=1), host="127.0.0.1")
     await service.start()
     yield service
     await service.stop()

@@ -7,30 +7,22 @@ import hmac
 import json
 import time
 import uuid
-from collections.abc import Callable
 
 import httpx
 import jwt
 import pytest
 from structlog.testing import capture_logs
 
-from challenge_service.auth import AuthError, JwksVerifier
+from challenge_service.auth import AuthError, IamClient, JwksVerifier
 from tests.fake_ags import JWKS_PATH, FakeAgs, unused_local_url
-
-from .conftest import NAMESPACE, FakeClock, SigningKey
+from tests.helpers.iam import NAMESPACE, FakeClock, SigningKey, iam_refreshes
+from tests.helpers.waiting import eventually
 
 
 async def expect_auth_error(verifier: JwksVerifier, token: str, message: str, status: int = 401) -> None:
     with pytest.raises(AuthError) as info:
         await verifier.verify(token)
     assert (info.value.status, info.value.message) == (status, message)
-
-
-async def eventually(predicate: Callable[[], bool], timeout_s: float = 2.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
 
 
 def b64url(data: bytes) -> str:
@@ -192,19 +184,41 @@ async def test_flood_of_unknown_kids_costs_iam_at_most_one_fetch_per_interval(
     assert ags.count(JWKS_PATH) == 3
 
 
-async def test_stale_keys_refresh_in_background_and_removed_keys_stop_verifying(
+async def test_periodic_refresh_replaces_the_keys_and_removed_keys_stop_verifying(
     verifier: JwksVerifier, ags: FakeAgs, clock: FakeClock, key_a: SigningKey, key_b: SigningKey
 ) -> None:
     await verifier.verify(key_a.sign())
     ags.set_jwks([key_b.jwk()])  # IAM rotated key-a out
-    ags.delay(JWKS_PATH, 0.1)
-    clock.advance(301)  # past refresh_interval_s
-    # Served from the cache at once; the refresh runs in the background.
-    assert await verifier.verify(key_a.sign()) == "user-1"
-    # key-b is unknown to the cache, so this request joins the running refresh instead of starting one.
-    assert await verifier.verify(key_b.sign(sub="user-b")) == "user-b"
+    assert await verifier.verify(key_a.sign()) == "user-1"  # requests alone never re-read known keys
+
+    await verifier.refresh_keys()  # what the background refresher does every REFRESH_INTERVAL
     assert ags.count(JWKS_PATH) == 2
+    assert await verifier.verify(key_b.sign(sub="user-b")) == "user-b"
     await expect_auth_error(verifier, key_a.sign(), "unknown signing key")
+    assert ags.count(JWKS_PATH) == 2  # inside the spacing interval: the unknown kid costs IAM nothing
+
+
+async def test_periodic_refresh_is_not_held_back_by_the_spacing_of_request_driven_fetches(
+    verifier: JwksVerifier, ags: FakeAgs, key_a: SigningKey
+) -> None:
+    await verifier.verify(key_a.sign())
+    await verifier.refresh_keys()
+    await verifier.refresh_keys()
+    assert ags.count(JWKS_PATH) == 3
+
+
+async def test_requests_join_a_running_periodic_refresh(
+    verifier: JwksVerifier, ags: FakeAgs, clock: FakeClock, key_a: SigningKey, key_b: SigningKey
+) -> None:
+    await verifier.verify(key_a.sign())
+    ags.set_jwks([key_a.jwk(), key_b.jwk()])
+    ags.delay(JWKS_PATH, 0.1)
+    clock.advance(11)
+    periodic = asyncio.create_task(verifier.refresh_keys())
+    await eventually(lambda: ags.count(JWKS_PATH) == 2)
+    # key-b is unknown to the cache, so this request waits for the running fetch instead of starting one.
+    assert await verifier.verify(key_b.sign(sub="user-b")) == "user-b"
+    await periodic
     assert ags.count(JWKS_PATH) == 2
 
 
@@ -234,7 +248,7 @@ async def test_cancelled_caller_does_not_cancel_shared_fetch(
 
 
 async def test_jwks_server_down_gives_401_and_is_logged(http: httpx.AsyncClient, key_a: SigningKey) -> None:
-    verifier = JwksVerifier(unused_local_url() + JWKS_PATH, NAMESPACE, http)
+    verifier = JwksVerifier(IamClient(unused_local_url(), "id", "secret", http), NAMESPACE)
     with capture_logs() as logs:
         await expect_auth_error(verifier, key_a.sign(), "signing keys unavailable")
     failures = [entry for entry in logs if entry["event"] == "jwks_fetch_failed"]
@@ -270,17 +284,42 @@ async def test_unusable_jwks_body_gives_401(
     assert any(entry["event"] == "jwks_fetch_failed" for entry in logs)
 
 
-async def test_failed_refresh_keeps_serving_cached_keys(
-    verifier: JwksVerifier, ags: FakeAgs, clock: FakeClock, key_a: SigningKey
+async def test_failed_refresh_keeps_serving_cached_keys_and_is_counted(
+    verifier: JwksVerifier, ags: FakeAgs, key_a: SigningKey
 ) -> None:
     await verifier.verify(key_a.sign())
-    ags.fail(JWKS_PATH, 500, times=10)
-    clock.advance(301)
+    failures = iam_refreshes("jwks", "failed")
+    ags.fail(JWKS_PATH, 500)
     with capture_logs() as logs:
-        assert await verifier.verify(key_a.sign()) == "user-1"
-        await eventually(lambda: any(entry["event"] == "jwks_fetch_failed" for entry in logs))
+        await verifier.refresh_keys()
+    assert [entry["event"] for entry in logs] == ["jwks_fetch_failed"]
+    assert iam_refreshes("jwks", "failed") == failures + 1
     assert ags.count(JWKS_PATH) == 2
     assert await verifier.verify(key_a.sign()) == "user-1"
+
+
+# -- credentials ------------------------------------------------------------------------------------
+
+
+async def test_jwks_is_fetched_with_the_client_credentials(
+    verifier: JwksVerifier, ags: FakeAgs, key_a: SigningKey
+) -> None:
+    await verifier.verify(key_a.sign())
+    (request,) = ags.requests(JWKS_PATH)
+    expected = base64.b64encode(f"{ags.client_id}:{ags.client_secret}".encode()).decode()
+    assert request.headers["authorization"] == f"Basic {expected}"
+
+
+async def test_refused_credentials_fail_closed_and_are_logged(
+    ags: FakeAgs, http: httpx.AsyncClient, key_a: SigningKey
+) -> None:
+    verifier = JwksVerifier(IamClient(ags.base_url, ags.client_id, "wrong-secret", http), NAMESPACE)
+    with capture_logs() as logs:
+        await expect_auth_error(verifier, key_a.sign(), "signing keys unavailable")
+    (failure,) = [entry for entry in logs if entry["event"] == "jwks_fetch_failed"]
+    assert failure["error"] == "HTTPStatusError"
+    assert "401" in failure["detail"]
+    assert "wrong-secret" not in repr(logs)
 
 
 async def test_non_rs256_keys_in_jwks_are_ignored(

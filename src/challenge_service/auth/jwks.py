@@ -1,8 +1,8 @@
-"""Verification of AGS IAM access tokens against the namespace's JWKS (SPEC §4).
+"""Verification of AGS IAM access tokens against the namespace's JWKS and revocation list.
 
 Key-cache policy, in one place:
-- The first request loads the key set; later requests never wait for a routine refresh — once the set is
-  older than ``refresh_interval_s`` a background refresh runs while the cached keys keep serving.
+- ``auth/refresh.py`` reloads the key set at start-up and every ``REFRESH_INTERVAL`` seconds, off the
+  request path (``refresh_keys``). If nothing could be loaded yet, the first request waits for a fetch.
 - A token whose ``kid`` is unknown waits for one refresh (IAM may have rotated keys), but fetches are
   spaced at least ``min_fetch_interval_s`` apart, so a flood of made-up kids costs IAM one request per
   interval, and an IAM outage is not amplified into one request per player request.
@@ -16,13 +16,14 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import httpx
 import jwt
 import msgspec
 import structlog
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from challenge_service.auth.errors import AuthError
+from challenge_service.auth.iam import IamClient, refresh_failed, refreshed
+from challenge_service.auth.revocation import RevocationCache
 
 log = structlog.get_logger(__name__)
 
@@ -36,30 +37,30 @@ class _JwkSet(msgspec.Struct):
 
 
 class JwksVerifier:
-    """Verifies RS256 access tokens and returns the user id (``sub``)."""
+    """Verifies RS256 access tokens and returns the user id (``sub``).
+
+    With ``revocations``, a token that AGS IAM has revoked (on its own, or all of its user's tokens up to
+    a moment) is refused too.
+    """
 
     def __init__(
         self,
-        jwks_url: str,
+        iam: IamClient,
         namespace: str,
-        http: httpx.AsyncClient,
         *,
-        refresh_interval_s: float = 300,
+        revocations: RevocationCache | None = None,
         leeway_s: float = 5,
         min_fetch_interval_s: float = 10,
-        fetch_timeout_s: float = 5,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._jwks_url = jwks_url
+        self._iam = iam
         self._namespace = namespace
-        self._http = http
-        self._refresh_interval_s = refresh_interval_s
+        self._revocations = revocations
         self._leeway_s = leeway_s
         self._min_fetch_interval_s = min_fetch_interval_s
-        self._fetch_timeout_s = fetch_timeout_s
         self._clock = clock
         self._keys: dict[str, RSAPublicKey] = {}
-        self._loaded_at: float | None = None  # last successful fetch
+        self._loaded = False  # a key set was installed at least once
         self._attempted_at: float | None = None  # last fetch, successful or not (rate limit)
         self._inflight: asyncio.Task[None] | None = None
 
@@ -71,6 +72,9 @@ class JwksVerifier:
         sub = claims.get("sub")
         if not isinstance(sub, str) or sub == "":
             raise AuthError("token has no subject")
+        if self._revocations is not None:
+            # pyjwt has checked that iat, when present, is a number.
+            self._revocations.check(token, sub, claims.get("iat"))
         namespace = claims.get("namespace")
         # Absent namespace is accepted (SPEC §4): only a token that names another game is refused.
         if namespace is not None and namespace != self._namespace:
@@ -102,34 +106,37 @@ class JwksVerifier:
             # Remaining pyjwt messages (bad iat type, wrong sub type, …) name only the claim.
             raise AuthError(f"invalid token: {exc}") from None
 
+    async def refresh_keys(self) -> None:
+        """Reload the key set now (the periodic refresh), or join a fetch already running. Never raises."""
+        await self._refresh(spaced=False)
+
     async def _key_for(self, kid: str) -> RSAPublicKey:
-        if self._loaded_at is None:
-            await self._refresh(wait=True)
-            if self._loaded_at is None:
+        if not self._loaded:
+            await self._refresh()
+            if not self._loaded:
                 raise AuthError("signing keys unavailable")
-        elif self._clock() - self._loaded_at >= self._refresh_interval_s:
-            await self._refresh(wait=False)
         key = self._keys.get(kid)
         if key is None:
-            await self._refresh(wait=True)
+            await self._refresh()
             key = self._keys.get(kid)
         if key is None:
             raise AuthError("unknown signing key")
         return key
 
-    async def _refresh(self, *, wait: bool) -> None:
-        """Start (or join) a JWKS fetch unless one ran less than ``min_fetch_interval_s`` ago."""
+    async def _refresh(self, *, spaced: bool = True) -> None:
+        """Start (or join) a JWKS fetch and wait for it; a request-driven (``spaced``) one is skipped when
+        the last fetch began less than ``min_fetch_interval_s`` ago."""
         task = self._inflight
         if task is None:
             now = self._clock()
-            if self._attempted_at is not None and now - self._attempted_at < self._min_fetch_interval_s:
+            recent = self._attempted_at is not None and now - self._attempted_at < self._min_fetch_interval_s
+            if spaced and recent:
                 return
             self._attempted_at = now
             task = self._inflight = asyncio.create_task(self._fetch(), name="jwks-refresh")
             task.add_done_callback(self._clear_inflight)
-        if wait:
-            # Shielded: one caller giving up (client disconnect) must not cancel the fetch others await.
-            await asyncio.shield(task)
+        # Shielded: one caller giving up (client disconnect) must not cancel the fetch others await.
+        await asyncio.shield(task)
 
     def _clear_inflight(self, task: asyncio.Task[None]) -> None:
         if self._inflight is task:
@@ -137,27 +144,19 @@ class JwksVerifier:
 
     async def _fetch(self) -> None:
         """Fetch and install the key set; never raises, so a broken IAM cannot crash request handling."""
+        url = self._iam.jwks_url
         try:
-            response = await self._http.get(self._jwks_url, timeout=self._fetch_timeout_s)
-            response.raise_for_status()
-            keys = _parse_jwks(msgspec.json.decode(response.content, type=_JwkSet))
+            keys = _parse_jwks(msgspec.json.decode(await self._iam.jwks(), type=_JwkSet))
+            if not keys:
+                raise ValueError("no usable RS256 keys")
         except Exception as exc:
             # Deliberately broad: whatever IAM sends back (HTML error pages, truncated JSON, odd keys) must
             # end as a logged failed refresh, not as an exception inside a background task.
-            log.error(
-                "jwks_fetch_failed",
-                url=self._jwks_url,
-                error=type(exc).__name__,
-                detail=str(exc),
-                cached_keys=len(self._keys),
-            )
-            return
-        if not keys:
-            log.error("jwks_fetch_failed", url=self._jwks_url, error="no usable RS256 keys")
+            refresh_failed("jwks", url, exc, cached_keys=len(self._keys))
             return
         self._keys = keys
-        self._loaded_at = self._clock()
-        log.info("jwks_refreshed", url=self._jwks_url, kids=sorted(keys))
+        self._loaded = True
+        refreshed("jwks", url, kids=sorted(keys))
 
 
 def _signing_kid(token: str) -> str:

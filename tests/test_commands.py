@@ -1,0 +1,97 @@
+"""Each command validates only the settings it uses; `serve` validates them all."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from challenge_service.__main__ import main
+from tests.conftest import REPO
+
+# The service's variables a developer's or CI's shell may carry; each test starts without them.
+SERVICE_VARIABLES = (
+    "DATABASE_URL",
+    "DB_POOL_SIZE",
+    "AB_BASE_URL",
+    "AB_CLIENT_ID",
+    "AB_CLIENT_SECRET",
+    "AB_NAMESPACE",
+    "REWARD_CLIENT_MODE",
+    "CHALLENGE_CONFIG_PATH",
+    "GRPC_PORT",
+    "METRICS_PORT",
+)
+
+# Everything `serve` would refuse, none of which a database or file command reads: auth on (the default)
+# with no AGS, real rewards with no credentials, a port that is not a number.
+NOT_FOR_THIS_COMMAND = {"PLUGIN_GRPC_SERVER_AUTH_ENABLED": "true", "HTTP_PORT": "eighty"}
+
+
+@pytest.fixture
+def environ(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """The process environment without any of the service's variables, then the unrelated bad ones."""
+    for variable in SERVICE_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    for variable, value in NOT_FOR_THIS_COMMAND.items():
+        monkeypatch.setenv(variable, value)
+    return monkeypatch
+
+
+def test_migrate_needs_only_the_database(
+    environ: pytest.MonkeyPatch, empty_database_url: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    environ.setenv("DATABASE_URL", empty_database_url)
+    assert main(["migrate"]) == 0
+    assert "applied 001_" in capfd.readouterr().out
+    with psycopg.connect(empty_database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM schema_migrations").fetchone() != (0,)
+
+
+def test_migrate_names_a_bad_database_url(
+    environ: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    environ.setenv("DATABASE_URL", "mysql://db/challenge")
+    assert main(["migrate"]) == 2
+    assert capfd.readouterr().err.startswith(
+        "challenge-service: DATABASE_URL='mysql://db/challenge' is invalid"
+    )
+
+
+def test_grants_needs_only_the_database(environ: pytest.MonkeyPatch, database_url: str) -> None:
+    environ.setenv("DATABASE_URL", database_url)
+    assert main(["grants", "list"]) == 0  # 1 if it could not read the ledger
+
+
+def test_grants_names_a_bad_database_url(
+    environ: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    environ.setenv("DB_POOL_SIZE", "many")
+    assert main(["grants", "list"]) == 2
+    assert capfd.readouterr().err.strip() == (
+        "challenge-service: DB_POOL_SIZE='many' is invalid: expected an integer 1..1000"
+    )
+
+
+def test_check_config_needs_only_the_file(
+    environ: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    environ.setenv("CHALLENGE_CONFIG_PATH", str(REPO / "challenges.json"))
+    assert main(["check-config"]) == 0
+    assert ": ok (" in capfd.readouterr().out
+
+
+def test_demo_uses_only_its_own_flags(environ: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
+    # Nothing listens there: the demo gets as far as trying to connect, which no settings check would allow.
+    assert main(["demo", "--url", "http://127.0.0.1:9/challenge", "list"]) == 1
+    assert "cannot connect" in capfd.readouterr().err
+
+
+def test_serve_still_validates_everything(
+    environ: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    environ.delenv("HTTP_PORT")
+    assert main(["serve"]) == 2
+    assert capfd.readouterr().err.strip() == (
+        "challenge-service: AB_BASE_URL is required when PLUGIN_GRPC_SERVER_AUTH_ENABLED=true "
+        "and REWARD_CLIENT_MODE=real"
+    )
