@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from psycopg_pool import AsyncConnectionPool
 
 from challenge_service.catalog import Catalog, Challenge, Goal, OnExpiry, Requirement, Reward, Rotation
-from challenge_service.events.buffer import Buffer
+from challenge_service.events.buffer import Buffer, Event
 from challenge_service.events.flusher import Flusher
 from challenge_service.rules.progress import Delta, Progress, apply, login_delta, stat_delta
 from tests.conftest import with_dbname
@@ -151,7 +151,7 @@ async def test_flush_sql_equals_python_rules(
             delta = login_delta() if kind == "login" else stat_delta(value, inc)
             for goal_id in _goal_ids(kind, code):
                 deltas.setdefault(goal_id, []).append(delta)
-            buffer.add("", user, _goal_ids(kind, code), delta.value, delta.add, delta.inc)
+            buffer.add(Event("", user, _goal_ids(kind, code), delta.value, delta.add, delta.inc))
         for goal_id, goal_deltas in deltas.items():
             goal = CATALOG.goal(goal_id)
             assert goal is not None

@@ -16,7 +16,7 @@ from prometheus_client import REGISTRY
 from psycopg_pool import AsyncConnectionPool
 
 from challenge_service.catalog import load_catalog
-from challenge_service.events.buffer import Buffer
+from challenge_service.events.buffer import Buffer, Event
 from challenge_service.events.flusher import Flusher
 from tests.conftest import REPO
 from tests.events.conftest import row, seed
@@ -59,9 +59,9 @@ async def test_a_flush_is_one_statement_that_records_ids_and_applies(
     await seed(database_url, "u1", "first-login")
     await seed(database_url, "u2", "first-login")
     buffer, flusher = _flusher(pool)
-    buffer.add("e1", "u1", ("first-login",), None, 1, 1)
-    buffer.add("e2", "u1", ("first-login",), None, 1, 1)
-    buffer.add("e3", "u2", ("first-login",), None, 1, 1)
+    buffer.add(Event("e1", "u1", ("first-login",), None, 1, 1))
+    buffer.add(Event("e2", "u1", ("first-login",), None, 1, 1))
+    buffer.add(Event("e3", "u2", ("first-login",), None, 1, 1))
     before = _statements()
     assert await flusher.flush_once()
     assert _statements() - before == 1
@@ -78,9 +78,9 @@ async def test_a_batch_with_an_event_processed_before_applies_only_the_new_ones(
     async with pool.connection() as conn:  # applied before a restart, or by another replica
         await conn.execute("INSERT INTO processed_events (event_id) VALUES ('old')")
     buffer, flusher = _flusher(pool)
-    buffer.add("old", "u1", ("first-login",), None, 1, 1)
-    buffer.add("new-1", "u1", ("first-login",), None, 1, 1)
-    buffer.add("new-2", "u2", ("first-login",), None, 1, 1)
+    buffer.add(Event("old", "u1", ("first-login",), None, 1, 1))
+    buffer.add(Event("new-1", "u1", ("first-login",), None, 1, 1))
+    buffer.add(Event("new-2", "u2", ("first-login",), None, 1, 1))
     replayed = _replayed()
     assert await flusher.flush_once()
     assert (await row(database_url, "u1", "first-login")).progress == 1  # type: ignore[union-attr]
@@ -97,7 +97,7 @@ async def test_a_batch_of_only_replayed_events_changes_nothing(
     async with pool.connection() as conn:
         await conn.execute("INSERT INTO processed_events (event_id) VALUES ('old')")
     buffer, flusher = _flusher(pool)
-    buffer.add("old", "u1", ("first-login",), None, 1, 1)
+    buffer.add(Event("old", "u1", ("first-login",), None, 1, 1))
     assert await flusher.flush_once()
     assert (await row(database_url, "u1", "first-login")).progress == 0  # type: ignore[union-attr]
     assert buffer.empty
