@@ -49,6 +49,7 @@ from challenge_service.events.proto.accelbyte.iam.account.v1 import account_pb2
 from challenge_service.events.proto.accelbyte.social.statistic.v1 import statistic_pb2
 from challenge_service.store.database import create_pool
 from challenge_service.store.embedded import EmbeddedPostgres
+from challenge_service.store.flush import create_staging_table
 from challenge_service.store.migrations import migrate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,7 +149,7 @@ async def _measure(args: argparse.Namespace, server_url: str) -> list[Round]:
     url = make_conninfo(server_url, dbname=name)
     try:
         await migrate(url)
-        pool = create_pool(url, max_size=2)
+        pool = create_pool(url, max_size=2, configure=create_staging_table)
         await pool.open(wait=True, timeout=30)
         try:
             catalog = load_catalog(ROOT / "challenges.json")

@@ -160,7 +160,6 @@ class Flusher:
         if not rows:
             return 0  # every goal left the catalog since its events arrived: nothing to apply
         async with self.pool.connection() as conn:
-            await sql.ensure_staging(conn)
             try:
                 await sql.apply_batch(conn, rows)
                 statements = 1

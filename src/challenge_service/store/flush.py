@@ -10,11 +10,15 @@ share one transaction: the COPY commits all of it or none.
 
 The goal's parameters travel in the staging row (computed in Python from the catalog), so the SQL
 needs no catalog table.
+
+`create_staging_table` is the pool's `configure` callback (`store.database.create_pool`): every
+connection the pool opens — REST and the flusher share them, and a reconnect opens a new one — has
+the table before its first use, so a flush keeps no record of which connections have it. The
+migrations must have run first: the table's trigger calls `apply_flush_batch`.
 """
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, NamedTuple, get_args
@@ -110,15 +114,12 @@ WHERE event_id IN (
 )
 """
 
-# Connections that already have the staging table. A temporary table lives as long as its session, so
-# "once per connection" is enough; a reconnect is a new connection object and creates it again.
-_staged: weakref.WeakSet[psycopg.AsyncConnection[Any]] = weakref.WeakSet()
 
-
-async def ensure_staging(conn: psycopg.AsyncConnection[Any]) -> None:
-    if conn not in _staged:
-        await conn.execute(STAGING_DDL)
-        _staged.add(conn)
+async def create_staging_table(conn: psycopg.AsyncConnection[Any]) -> None:
+    """Give a new connection its `flush_staging`: a temporary table lives as long as its session."""
+    await conn.execute(STAGING_DDL)
+    if not conn.autocommit:
+        await conn.commit()  # the pool takes a configured connection only when it is idle
 
 
 def replayed(error: psycopg.Error) -> bool:
