@@ -34,11 +34,10 @@ class EventPipeline:
         clock: Callable[[], datetime],
     ) -> None:
         durable = settings.event_ack_mode == "durable"
-        self.buffer = buffer = Buffer(
+        self.buffer = Buffer(
             settings.buffer_max_entries, durable=durable, batch_events=settings.flush_batch_events
         )
-        # Read at scrape time: no bookkeeping on the event path.
-        metrics.BUFFER_ENTRIES.set_function(lambda: buffer.entries)
+        self._unregister_metrics: Callable[[], None] = lambda: None
         self.flusher = Flusher(
             self.buffer,
             pool,
@@ -54,6 +53,8 @@ class EventPipeline:
         return [LoginService(self.ingest), StatService(self.ingest)]
 
     def start(self) -> None:
+        # Read at scrape time: no bookkeeping on the event path.
+        self._unregister_metrics = metrics.register_buffer(lambda: self.buffer.entries)
         self.flusher.start()
 
     async def stop(self, grpc: Server | None, timeout_s: float) -> None:
@@ -70,4 +71,6 @@ class EventPipeline:
         if not await self.ingest.drain(max(deadline - loop.time(), 0.1) / 2):
             log.warning("shutdown: some event calls did not finish in time")
         flushed = await self.flusher.stop(max(deadline - loop.time(), 0.1))
+        self._unregister_metrics()
         log.info("event buffer flushed" if flushed else "event buffer NOT fully flushed")
+
