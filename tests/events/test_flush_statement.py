@@ -123,7 +123,7 @@ async def test_a_connection_opened_after_the_database_dropped_one_gets_the_stagi
     buffer, flusher = _flusher(pool)
     buffer.add(Event("e1", "u1", ("first-login",), None, 1, 1))
     # The first attempt meets the dead connection: a transient failure; the batch waits for the next.
-    await eventually(flusher.flush_once)
+    await eventually(flusher.flush_once, timeout_s=10)
     assert flusher.failures == 1
     async with pool.connection() as conn:
         assert conn.info.backend_pid != dropped

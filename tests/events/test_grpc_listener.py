@@ -47,9 +47,9 @@ async def test_after_the_stop_begins_new_connections_are_refused_and_a_running_c
         # Hold the player's row: the flush that reaches it waits, and so does the call.
         await blocker.execute("SELECT 1 FROM user_goal_progress WHERE user_id = 'u1' FOR UPDATE")
         call = asyncio.create_task(svc.client.login("u1", event_id="running"))
-        await eventually(lambda: events.buffer.in_flight > 0)  # taken by the flush, which is blocked
+        await eventually(lambda: events.buffer.in_flight > 0, timeout_s=10)  # the flush took it, and waits
         stopping = asyncio.create_task(svc.stop())
-        await eventually(lambda: _refused(svc.service.settings.grpc_port))
+        await eventually(lambda: _refused(svc.service.settings.grpc_port), timeout_s=10)
         assert not call.done()
         await blocker.rollback()
     await call  # answered OK, not cancelled

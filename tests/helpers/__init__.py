@@ -1,1 +1,0 @@
-"""Helpers shared by test modules (a test module never imports another one)."""

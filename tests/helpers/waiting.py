@@ -1,23 +1,21 @@
-"""Wait for a condition instead of sleeping a guessed time."""
+"""Waiting for a condition instead of sleeping a guessed time."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 from collections.abc import Awaitable, Callable
 
 
-async def eventually(
-    check: Callable[[], bool | Awaitable[bool]], *, within_s: float = 15.0, every_s: float = 0.01
-) -> None:
-    """Return once `check()` is true; fail the test if it is still false after `within_s`."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within_s
-    while True:
-        result = check()
-        if inspect.isawaitable(result):
-            result = await result
-        if result:
-            return
-        assert loop.time() < deadline, f"condition not met within {within_s} s: {check}"
-        await asyncio.sleep(every_s)
+async def eventually(predicate: Callable[[], bool | Awaitable[bool]], timeout_s: float = 2.0) -> None:
+    """Return once `predicate()` — a plain or an async check — is true; fail after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not await _holds(predicate):
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+async def _holds(predicate: Callable[[], bool | Awaitable[bool]]) -> bool:
+    result = predicate()
+    return bool(await result) if inspect.isawaitable(result) else bool(result)
