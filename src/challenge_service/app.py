@@ -37,6 +37,7 @@ from challenge_service.rewards import AgsRewardClient, MockRewardClient, RewardC
 from challenge_service.settings import Settings
 from challenge_service.store.database import create_pool, ping
 from challenge_service.store.embedded import EMBEDDED_DATA_DIR, EmbeddedPostgres
+from challenge_service.store.flush import create_staging_table
 from challenge_service.store.migrations import migrate
 
 log = structlog.get_logger(__name__)
@@ -104,7 +105,11 @@ class Service:
             self._embedded = EmbeddedPostgres(EMBEDDED_DATA_DIR)
             conninfo = await asyncio.to_thread(self._embedded.start)
         await migrate(conninfo)
-        self._pool = pool = create_pool(conninfo, max_size=settings.database.pool_size)
+        # Every connection gets the flush's staging table as it opens (after the migrations, which
+        # define the table's trigger function).
+        self._pool = pool = create_pool(
+            conninfo, max_size=settings.database.pool_size, configure=create_staging_table
+        )
         await pool.open(wait=True, timeout=30)
 
         # One HTTP client for every call to AGS (JWKS, revocation list, IAM token, Platform): keep-alive

@@ -6,9 +6,9 @@ method names, fixed outcome/reason words.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -40,7 +40,6 @@ EVENTS = Counter(
     "Events by outcome (received, applied, ignored, deduplicated, rejected) and reason",
     ["outcome", "reason"],
 )
-BUFFER_ENTRIES = Gauge("challenge_buffer_entries", "Pending (user, goal) entries in the write buffer")
 FLUSH_DURATION = Histogram(
     "challenge_flush_duration_seconds", "Duration of one flush transaction", buckets=_LATENCY
 )
@@ -74,36 +73,48 @@ for _source in ("jwks", "revocation_list"):
         IAM_REFRESHES.labels(_source, _result)
 
 
-class PoolCollector(Collector):
-    """Reads the connection pools' own statistics at scrape time.
+Snapshot = Callable[[], Mapping[str, int]]
 
-    Registered once; pools come and go with services (tests run several in one process), and their
-    statistics add up, as they would for one process with several pools.
+
+class SummedGauges(Collector):
+    """Gauges read at scrape time from live objects (pools, write buffers): nothing to update on the
+    hot path.
+
+    Registered once; the objects come and go with services (tests run several in one process), and
+    their values add up, as they would for one process with several pools or buffers.
     """
 
-    def __init__(self) -> None:
-        self._sources: set[Callable[[], dict[str, int]]] = set()
+    def __init__(self, gauges: Mapping[str, tuple[str, str]]) -> None:
+        self._gauges = gauges  # key in a source's snapshot → (metric name, help)
+        self._sources: set[Snapshot] = set()
 
-    def add(self, stats: Callable[[], dict[str, int]]) -> Callable[[], None]:
-        self._sources.add(stats)
-        return lambda: self._sources.discard(stats)
+    def add(self, source: Snapshot) -> Callable[[], None]:
+        """Include `source` until the returned function (idempotent) is called."""
+        self._sources.add(source)
+        return lambda: self._sources.discard(source)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        snapshots = [stats() for stats in list(self._sources)]
-        for key, help_text in (
-            ("pool_size", "Connections currently open in the pool"),
-            ("pool_available", "Idle connections in the pool"),
-            ("requests_waiting", "Requests waiting for a pooled connection"),
-        ):
+        snapshots = [source() for source in list(self._sources)]
+        for key, (name, help_text) in self._gauges.items():
             total = sum(snapshot.get(key, 0) for snapshot in snapshots)
-            yield GaugeMetricFamily(f"challenge_db_{key}", help_text, value=total)
+            yield GaugeMetricFamily(name, help_text, value=total)
 
 
-_POOLS = PoolCollector()
+_POOLS = SummedGauges(
+    {
+        "pool_size": ("challenge_db_pool_size", "Connections currently open in the pool"),
+        "pool_available": ("challenge_db_pool_available", "Idle connections in the pool"),
+        "requests_waiting": ("challenge_db_requests_waiting", "Requests waiting for a pooled connection"),
+    }
+)
+_BUFFERS = SummedGauges(
+    {"entries": ("challenge_buffer_entries", "Pending (user, goal) entries in the write buffer")}
+)
 REGISTRY.register(_POOLS)
+REGISTRY.register(_BUFFERS)
 
 
-def register_pool(stats: Callable[[], dict[str, int]]) -> Callable[[], None]:
+def register_pool(stats: Snapshot) -> Callable[[], None]:
     """Expose a pool's statistics; returns the function that removes them again (idempotent)."""
     return _POOLS.add(stats)
 
@@ -136,6 +147,11 @@ REGISTRY.register(_REVOCATION_LIST_AGE)
 def register_revocation_list_age(age_s: Callable[[], float]) -> Callable[[], None]:
     """Expose a verifier's revocation-list age; returns the function that removes it again (idempotent)."""
     return _REVOCATION_LIST_AGE.add(age_s)
+
+
+def register_buffer(entries: Callable[[], int]) -> Callable[[], None]:
+    """Expose a write buffer's pending entries; returns the function that removes them again."""
+    return _BUFFERS.add(lambda: {"entries": entries()})
 
 
 def exposition() -> tuple[bytes, str]:

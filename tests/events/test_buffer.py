@@ -3,12 +3,13 @@ restore of a failed flush (older entries first)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import reduce
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from challenge_service.events.buffer import Batch, Buffer, merge_into, refold
+from challenge_service.events.buffer import Batch, Buffer, Entry, Event, merge_into, refold
 from challenge_service.rules.progress import Delta, login_delta, stat_delta
 
 USERS = ("u1", "u2", "u3")
@@ -35,7 +36,7 @@ def _fill(buffer: Buffer, sequence: list[tuple[bool, str, str, int, int]], prefi
     for index, (with_id, user, kind, value, inc) in enumerate(sequence):
         delta = _delta(kind, value, inc)
         event_id = f"{prefix}{index}" if with_id else ""
-        buffer.add(event_id, user, GOALS[kind], delta.value, delta.add, delta.inc)
+        buffer.add(Event(event_id, user, GOALS[kind], delta.value, delta.add, delta.inc))
 
 
 def _expected(sequence: list[tuple[bool, str, str, int, int]], skip: set[int] = frozenset()) -> dict:  # type: ignore[assignment,type-arg]
@@ -50,7 +51,7 @@ def _expected(sequence: list[tuple[bool, str, str, int, int]], skip: set[int] = 
 
 def _as_deltas(batch: Batch) -> dict[tuple[str, str], Delta]:
     return {
-        (user, goal): Delta(value=e[0], add=e[1], inc=e[2])  # type: ignore[arg-type]
+        (user, goal): Delta(value=e.value, add=e.add, inc=e.inc)
         for user, goals in batch.users.items()
         for goal, e in goals.items()
     }
@@ -106,22 +107,22 @@ async def test_split_keeps_every_event_whole(sequence: list[tuple[bool, str, str
     batch = buffer.take().batch
     first, second = batch.split()
     assert not set(first.users) & set(second.users)
-    merged: dict[str, dict[str, list[int | None]]] = {}
+    merged: dict[str, dict[str, Entry]] = {}
     merge_into(merged, first.users)
     merge_into(merged, second.users)
     assert merged == batch.users
-    assert sorted(first.log + second.log) == sorted(batch.log)
-    assert all(record[1] in first.users for record in first.log)
+    assert Counter(first.log + second.log) == Counter(batch.log)
+    assert all(event.user_id in first.users for event in first.log)
 
 
 async def test_duplicate_lookup_and_bound() -> None:
     buffer = Buffer(2, durable=True)
     assert buffer.duplicate("a") is False
-    future = buffer.add("a", "u1", ("g1",), 5, 0, 1)
+    future = buffer.add(Event("a", "u1", ("g1",), 5, 0, 1))
     assert buffer.duplicate("a") is future
     assert buffer.has_room(1)
     assert not buffer.has_room(2)  # an event is admitted only if all its goals fit
-    buffer.add("", "u2", ("g1",), 5, 0, 1)
+    buffer.add(Event("", "u2", ("g1",), 5, 0, 1))
     assert not buffer.has_room(1)
     generation = buffer.take()
     assert not buffer.has_room(1)  # in-flight entries still count against the bound
@@ -133,12 +134,12 @@ async def test_duplicate_lookup_and_bound() -> None:
 
 async def test_a_batch_is_ready_at_batch_events_or_batch_rows() -> None:
     buffer = Buffer(100, durable=False, batch_events=3, batch_rows=4)
-    buffer.add("", "u1", ("g1",), None, 1, 1)
+    buffer.add(Event("", "u1", ("g1",), None, 1, 1))
     buffer.wake.clear()
-    buffer.add("", "u1", ("g1",), None, 1, 1)
+    buffer.add(Event("", "u1", ("g1",), None, 1, 1))
     assert not buffer.ready and not buffer.wake.is_set()  # merged into one entry, two events
-    buffer.add("", "u1", ("g1",), None, 1, 1)
+    buffer.add(Event("", "u1", ("g1",), None, 1, 1))
     assert buffer.ready and buffer.wake.is_set()
     buffer.take()
-    buffer.add("", "u2", ("g1", "g2", "g3", "g4"), 5, 0, 1)  # one event, four entries
+    buffer.add(Event("", "u2", ("g1", "g2", "g3", "g4"), 5, 0, 1))  # one event, four entries
     assert buffer.ready

@@ -21,9 +21,11 @@ from hypothesis import strategies as st
 from psycopg_pool import AsyncConnectionPool
 
 from challenge_service.catalog import Catalog, Challenge, Goal, OnExpiry, Requirement, Reward, Rotation
-from challenge_service.events.buffer import Buffer
+from challenge_service.events.buffer import Buffer, Event
 from challenge_service.events.flusher import Flusher
 from challenge_service.rules.progress import Delta, Progress, apply, login_delta, stat_delta
+from challenge_service.store.database import create_pool
+from challenge_service.store.flush import create_staging_table
 from tests.conftest import with_dbname
 
 # Sunday 2024-03-31 20:00 UTC: within a few hours a day, an ISO week and a month all end.
@@ -109,9 +111,7 @@ async def pool(pg_server: str, template_db: str) -> AsyncIterator[AsyncConnectio
     name = f"p_{uuid.uuid4().hex[:16]}"
     async with await psycopg.AsyncConnection.connect(pg_server, autocommit=True) as conn:
         await conn.execute(f"CREATE DATABASE {name} TEMPLATE {template_db}")
-    pool = AsyncConnectionPool(
-        with_dbname(pg_server, name), min_size=1, max_size=2, open=False, kwargs={"autocommit": True}
-    )
+    pool = create_pool(with_dbname(pg_server, name), max_size=2, configure=create_staging_table)
     await pool.open(wait=True)
     yield pool
     await pool.close()
@@ -151,7 +151,7 @@ async def test_flush_sql_equals_python_rules(
             delta = login_delta() if kind == "login" else stat_delta(value, inc)
             for goal_id in _goal_ids(kind, code):
                 deltas.setdefault(goal_id, []).append(delta)
-            buffer.add("", user, _goal_ids(kind, code), delta.value, delta.add, delta.inc)
+            buffer.add(Event("", user, _goal_ids(kind, code), delta.value, delta.add, delta.inc))
         for goal_id, goal_deltas in deltas.items():
             goal = CATALOG.goal(goal_id)
             assert goal is not None

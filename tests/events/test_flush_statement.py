@@ -16,19 +16,20 @@ from prometheus_client import REGISTRY
 from psycopg_pool import AsyncConnectionPool
 
 from challenge_service.catalog import load_catalog
-from challenge_service.events.buffer import Buffer
+from challenge_service.events.buffer import Buffer, Event
 from challenge_service.events.flusher import Flusher
+from challenge_service.store.database import create_pool
+from challenge_service.store.flush import create_staging_table
 from tests.conftest import REPO
 from tests.events.conftest import row, seed
+from tests.helpers.waiting import eventually
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 async def pool(database_url: str) -> AsyncIterator[AsyncConnectionPool]:
-    async with AsyncConnectionPool(
-        database_url, min_size=1, max_size=1, kwargs={"autocommit": True}, open=False
-    ) as pool:
+    async with create_pool(database_url, max_size=1, configure=create_staging_table) as pool:
         yield pool
 
 
@@ -59,9 +60,9 @@ async def test_a_flush_is_one_statement_that_records_ids_and_applies(
     await seed(database_url, "u1", "first-login")
     await seed(database_url, "u2", "first-login")
     buffer, flusher = _flusher(pool)
-    buffer.add("e1", "u1", ("first-login",), None, 1, 1)
-    buffer.add("e2", "u1", ("first-login",), None, 1, 1)
-    buffer.add("e3", "u2", ("first-login",), None, 1, 1)
+    buffer.add(Event("e1", "u1", ("first-login",), None, 1, 1))
+    buffer.add(Event("e2", "u1", ("first-login",), None, 1, 1))
+    buffer.add(Event("e3", "u2", ("first-login",), None, 1, 1))
     before = _statements()
     assert await flusher.flush_once()
     assert _statements() - before == 1
@@ -78,9 +79,9 @@ async def test_a_batch_with_an_event_processed_before_applies_only_the_new_ones(
     async with pool.connection() as conn:  # applied before a restart, or by another replica
         await conn.execute("INSERT INTO processed_events (event_id) VALUES ('old')")
     buffer, flusher = _flusher(pool)
-    buffer.add("old", "u1", ("first-login",), None, 1, 1)
-    buffer.add("new-1", "u1", ("first-login",), None, 1, 1)
-    buffer.add("new-2", "u2", ("first-login",), None, 1, 1)
+    buffer.add(Event("old", "u1", ("first-login",), None, 1, 1))
+    buffer.add(Event("new-1", "u1", ("first-login",), None, 1, 1))
+    buffer.add(Event("new-2", "u2", ("first-login",), None, 1, 1))
     replayed = _replayed()
     assert await flusher.flush_once()
     assert (await row(database_url, "u1", "first-login")).progress == 1  # type: ignore[union-attr]
@@ -97,7 +98,34 @@ async def test_a_batch_of_only_replayed_events_changes_nothing(
     async with pool.connection() as conn:
         await conn.execute("INSERT INTO processed_events (event_id) VALUES ('old')")
     buffer, flusher = _flusher(pool)
-    buffer.add("old", "u1", ("first-login",), None, 1, 1)
+    buffer.add(Event("old", "u1", ("first-login",), None, 1, 1))
     assert await flusher.flush_once()
     assert (await row(database_url, "u1", "first-login")).progress == 0  # type: ignore[union-attr]
     assert buffer.empty
+
+
+async def _has_staging_table(pool: AsyncConnectionPool) -> bool:
+    async with pool.connection() as conn:
+        cursor = await conn.execute("SELECT to_regclass('pg_temp.flush_staging') IS NOT NULL")
+        found = await cursor.fetchone()
+    return found is not None and found[0] is True
+
+
+async def test_a_connection_opened_after_the_database_dropped_one_gets_the_staging_table(
+    pool: AsyncConnectionPool, database_url: str
+) -> None:
+    await seed(database_url, "u1", "first-login")
+    assert await _has_staging_table(pool)  # any pooled connection, used by REST or the flusher
+    async with pool.connection() as conn:
+        dropped = conn.info.backend_pid
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as admin:
+        await admin.execute("SELECT pg_terminate_backend(%s)", (dropped,))
+    buffer, flusher = _flusher(pool)
+    buffer.add(Event("e1", "u1", ("first-login",), None, 1, 1))
+    # The first attempt meets the dead connection: a transient failure; the batch waits for the next.
+    await eventually(flusher.flush_once, timeout_s=10)
+    assert flusher.failures == 1
+    async with pool.connection() as conn:
+        assert conn.info.backend_pid != dropped
+    assert await _has_staging_table(pool)
+    assert (await row(database_url, "u1", "first-login")).progress == 1  # type: ignore[union-attr]

@@ -2,6 +2,11 @@
 
 `EventPipeline` wires the three together for `app.py`: servicers to register on the gRPC server, the
 flusher to start, and the first half of the SPEC §2 shutdown (stop accepting, drain, flush).
+
+Stopping the gRPC listener goes through grpclib's private `Server._server`: grpclib (0.4.9, the
+latest release) has no public call that closes the listening socket without also cancelling the
+running handlers, as `Server.close()` does. `tests/events/test_grpc_listener.py` fails if an upgrade
+changes that.
 """
 
 from __future__ import annotations
@@ -34,11 +39,10 @@ class EventPipeline:
         clock: Callable[[], datetime],
     ) -> None:
         durable = settings.event_ack_mode == "durable"
-        self.buffer = buffer = Buffer(
+        self.buffer = Buffer(
             settings.buffer_max_entries, durable=durable, batch_events=settings.flush_batch_events
         )
-        # Read at scrape time: no bookkeeping on the event path.
-        metrics.BUFFER_ENTRIES.set_function(lambda: buffer.entries)
+        self._unregister_metrics: Callable[[], None] = lambda: None
         self.flusher = Flusher(
             self.buffer,
             pool,
@@ -54,6 +58,8 @@ class EventPipeline:
         return [LoginService(self.ingest), StatService(self.ingest)]
 
     def start(self) -> None:
+        # Read at scrape time: no bookkeeping on the event path.
+        self._unregister_metrics = metrics.register_buffer(lambda: self.buffer.entries)
         self.flusher.start()
 
     async def stop(self, grpc: Server | None, timeout_s: float) -> None:
@@ -62,12 +68,18 @@ class EventPipeline:
         deadline = loop.time() + timeout_s
         self.ingest.stop_accepting()
         if grpc is not None:
-            # Stop listening without grpclib's close(), which would cancel the running handlers;
-            # open connections stay up so in-flight calls can still be answered.
-            listener = getattr(grpc, "_server", None)
-            if listener is not None:
-                listener.close()
+            _stop_listening(grpc)
         if not await self.ingest.drain(max(deadline - loop.time(), 0.1) / 2):
             log.warning("shutdown: some event calls did not finish in time")
         flushed = await self.flusher.stop(max(deadline - loop.time(), 0.1))
+        self._unregister_metrics()
         log.info("event buffer flushed" if flushed else "event buffer NOT fully flushed")
+
+
+def _stop_listening(grpc: Server) -> None:
+    """Refuse new connections; open ones stay up so the calls running on them can still answer."""
+    listener = getattr(grpc, "_server", None)
+    if isinstance(listener, asyncio.AbstractServer):
+        listener.close()
+    else:  # a grpclib that changed its internals: new calls still get UNAVAILABLE from the handlers
+        log.warning("shutdown: cannot stop the gRPC listener before the drain", grpclib_server=repr(listener))

@@ -1,10 +1,11 @@
 """The write buffer (SPEC §8): events merged in memory per (user, goal), no database read.
 
-An entry is a mutable `[value, add, inc]` list — `rules.progress.Delta` without the allocation per
-event: a stat event replaces `value` and adds its `inc`; a login adds 1 to `add` and `inc`.
-`tests/events/test_buffer.py` proves the merge equal to `Delta.merge`.
+An accepted event is an `Event`; per (user, goal) the buffer keeps one mutable `Entry` — the fields
+of `rules.progress.Delta` without an allocation per event: a stat event replaces `value` and adds its
+`inc`; a login adds 1 to `add` and `inc`. `tests/events/test_buffer.py` proves the merge equal to
+`Delta.merge`.
 
-Duplicate event ids. Every event is also appended to the generation's `log` (one tuple per event).
+Duplicate event ids. Every event is also appended to the generation's `log`, in arrival order.
 The flush inserts the batch's ids into `processed_events` in its own transaction; normally all are
 new and the merged entries are written as they are. When some id was already processed (a redelivery
 after a restart, or another replica), the affected entries are re-folded from the log without those
@@ -16,6 +17,10 @@ Generations. The buffer is the *open generation*; the flusher `take`s it whole a
 durable mode each generation has one future, resolved when its flush commits (group commit: every
 call of the batch waits on the same future). A failed flush `restore`s its batch into the open
 generation — merged *before* the newer entries — and links its future to that generation's commit.
+
+Records. `Event` and `Entry` are msgspec Structs: the cheapest named records to build and read
+(bench/micro_event_path.py), and with `gc=False` (they hold only strings and numbers, so never a
+cycle) the collector never walks the thousands a busy buffer holds.
 """
 
 from __future__ import annotations
@@ -24,10 +29,28 @@ import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-# Per (user, goal): [value | None, add, inc].
-Entry = list[int | None]
-# One event: (event_id or "", user_id, goal_ids, value, add, inc).
-LogRecord = tuple[str, str, tuple[str, ...], int | None, int, int]
+import msgspec
+
+
+class Event(msgspec.Struct, frozen=True, gc=False):
+    """A valid event: the same `Delta` (value, add, inc) for each of the user's `goal_ids`."""
+
+    event_id: str  # "" when the sender gave none: such an event is not deduplicated
+    user_id: str
+    goal_ids: tuple[str, ...]  # none: acknowledged and ignored (another namespace, no such goal)
+    value: int | None  # a stat event's latest value; None for a login
+    add: int  # logins to add to the raw count
+    inc: int  # the increment the event reports (the relative-mode baseline excludes it)
+
+
+class Entry(msgspec.Struct, gc=False):
+    """The events buffered for one (user, goal), merged as `Delta.merge` does."""
+
+    value: int | None
+    add: int
+    inc: int
+
+
 # A flush's outcome for its waiters: the users whose entries had to be dropped (empty on success).
 Dropped = frozenset[str]
 
@@ -39,7 +62,7 @@ class Batch:
     """Entries of some users plus the log of the events that built them, in arrival order."""
 
     users: dict[str, dict[str, Entry]] = field(default_factory=dict)
-    log: list[LogRecord] = field(default_factory=list)
+    log: list[Event] = field(default_factory=list)
     count: int = 0
 
     def split(self) -> tuple[Batch, Batch]:
@@ -51,12 +74,29 @@ class Batch:
             half = halves[0] if user in first else halves[1]
             half.users[user] = goals
             half.count += len(goals)
-        for record in self.log:
-            (halves[0] if record[1] in first else halves[1]).log.append(record)
+        for event in self.log:
+            (halves[0] if event.user_id in first else halves[1]).log.append(event)
         return halves
 
     def event_ids(self) -> list[str]:
-        return [record[0] for record in self.log if record[0]]
+        return [event.event_id for event in self.log if event.event_id]
+
+
+def fold(entries: dict[str, Entry], event: Event) -> int:
+    """Merge `event` into its user's `entries` (in place); return how many entries it created."""
+    value, add, inc = event.value, event.add, event.inc
+    created = 0
+    for goal_id in event.goal_ids:
+        entry = entries.get(goal_id)
+        if entry is None:
+            entries[goal_id] = Entry(value, add, inc)
+            created += 1
+        else:
+            if value is not None:
+                entry.value = value
+            entry.add += add
+            entry.inc += inc
+    return created
 
 
 def merge_into(older: dict[str, dict[str, Entry]], newer: dict[str, dict[str, Entry]]) -> int:
@@ -74,37 +114,28 @@ def merge_into(older: dict[str, dict[str, Entry]], newer: dict[str, dict[str, En
                 mine[goal] = entry
                 added += 1
             else:
-                if entry[0] is not None:
-                    old[0] = entry[0]
-                old[1] += entry[1]  # type: ignore[operator]
-                old[2] += entry[2]  # type: ignore[operator]
+                if entry.value is not None:
+                    old.value = entry.value
+                old.add += entry.add
+                old.inc += entry.inc
     return added
 
 
 def refold(batch: Batch, skip: set[str]) -> None:
     """Rebuild the entries of users touched by a skipped (already processed) event from the log."""
-    users = {record[1] for record in batch.log if record[0] in skip}
+    users = {event.user_id for event in batch.log if event.event_id in skip}
     rebuilt: dict[str, dict[str, Entry]] = {user: {} for user in users}
-    for event_id, user, goals, value, add, inc in batch.log:
-        if user not in rebuilt or (event_id and event_id in skip):
-            continue
-        entries = rebuilt[user]
-        for goal in goals:
-            entry = entries.get(goal)
-            if entry is None:
-                entries[goal] = [value, add, inc]
-            else:
-                if value is not None:
-                    entry[0] = value
-                entry[1] += add  # type: ignore[operator]
-                entry[2] += inc  # type: ignore[operator]
+    for event in batch.log:
+        entries = rebuilt.get(event.user_id)
+        if entries is not None and not (event.event_id and event.event_id in skip):
+            fold(entries, event)
     for user, entries in rebuilt.items():
         batch.count += len(entries) - len(batch.users.get(user, {}))
         if entries:
             batch.users[user] = entries
         else:
             batch.users.pop(user, None)
-    batch.log = [record for record in batch.log if not (record[0] and record[0] in skip)]
+    batch.log = [event for event in batch.log if not (event.event_id and event.event_id in skip)]
 
 
 class Generation:
@@ -169,31 +200,20 @@ class Buffer:
             return self._pending[event_id] or True
         return False
 
-    def add(
-        self, event_id: str, user_id: str, goal_ids: tuple[str, ...], value: int | None, add: int, inc: int
-    ) -> asyncio.Future[Dropped] | None:
-        """Buffer one event for `goal_ids`; return the future of its commit (durable mode)."""
+    def add(self, event: Event) -> asyncio.Future[Dropped] | None:
+        """Buffer one event for its `goal_ids`; return the future of its commit (durable mode)."""
         generation = self._open
         batch = generation.batch
         if batch.count == 0 and not batch.log:
             generation.opened_at = self._loop.time()
             self.wake.set()
-        entries = batch.users.get(user_id)
+        entries = batch.users.get(event.user_id)
         if entries is None:
-            entries = batch.users[user_id] = {}
-        for goal_id in goal_ids:
-            entry = entries.get(goal_id)
-            if entry is None:
-                entries[goal_id] = [value, add, inc]
-                batch.count += 1
-            else:
-                if value is not None:
-                    entry[0] = value
-                entry[1] += add  # type: ignore[operator]
-                entry[2] += inc  # type: ignore[operator]
-        batch.log.append((event_id, user_id, goal_ids, value, add, inc))
-        if event_id:
-            self._pending[event_id] = generation.future
+            entries = batch.users[event.user_id] = {}
+        batch.count += fold(entries, event)
+        batch.log.append(event)
+        if event.event_id:
+            self._pending[event.event_id] = generation.future
         if len(batch.log) == self.batch_events or batch.count >= self.batch_rows:
             self.wake.set()
         return generation.future
@@ -251,9 +271,9 @@ class Buffer:
         generation.batch = older
         generation.linked.extend(futures)
         generation.dropped |= dropped
-        for record in older.log:
-            if record[0]:
-                self._pending[record[0]] = generation.future
+        for event in older.log:
+            if event.event_id:
+                self._pending[event.event_id] = generation.future
         if older.log and not newer.log:
             generation.opened_at = self._loop.time()
             self.wake.set()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import psycopg
@@ -156,13 +156,12 @@ class Flusher:
         that records the ids first."""
         now = self.clock()
         event_ids = batch.event_ids()
-        rows = self._staging_rows(batch, now)
+        rows = self._staging_rows(batch, now, event_ids)
         if not rows:
             return 0  # every goal left the catalog since its events arrived: nothing to apply
         async with self.pool.connection() as conn:
-            await sql.ensure_staging(conn)
             try:
-                await sql.apply_batch(conn, rows, now, event_ids)
+                await sql.apply_batch(conn, rows)
                 statements = 1
             except psycopg.Error as error:
                 if not sql.replayed(error):
@@ -173,31 +172,34 @@ class Flusher:
                     refold(batch, seen)
                     self.buffer.done(seen)
                     metrics.EVENTS.labels("deduplicated", "processed_before").inc(len(seen))
-                    rows = self._staging_rows(batch, now)
+                    rows = self._staging_rows(batch, now, ())
                     if rows:
-                        await sql.apply_batch(conn, rows, now, ())
+                        await sql.apply_batch(conn, rows)
                 statements = 3  # the refused COPY, INSERT ids, COPY; BEGIN/COMMIT not counted
         metrics.FLUSH_STATEMENTS.inc(statements)
         metrics.EVENTS.labels("applied", "").inc(len(batch.log))
         return len(rows)
 
-    def _staging_rows(self, batch: Batch, now: datetime) -> list[sql.StagingRow]:
+    def _staging_rows(self, batch: Batch, now: datetime, event_ids: Sequence[str]) -> list[sql.StagingRow]:
         """Entries sorted by (user, goal) — every writer locks rows in the same order, so two
-        flushers (replicas) never deadlock — with the goal's parameters from the catalog."""
+        flushers (replicas) never deadlock — with the goal's parameters from the catalog; the first
+        row carries the ids the trigger records."""
         catalog = self.catalog()
-        params: dict[str, tuple[int, bool, bool, datetime | None, bool, bool] | None] = {}
+        columns: dict[str, sql.GoalColumns | None] = {}
+        ids: list[str] | None = list(event_ids) or None
         rows: list[sql.StagingRow] = []
         for user in sorted(batch.users):
             goals = batch.users[user]
             for goal_id in sorted(goals):
-                if goal_id in params:
-                    goal_params = params[goal_id]
+                if goal_id in columns:
+                    goal = columns[goal_id]
                 else:
-                    goal_params = params[goal_id] = _goal_params(catalog, goal_id, now)
-                if goal_params is None:
+                    goal = columns[goal_id] = _goal_columns(catalog, goal_id, now)
+                if goal is None:
                     continue  # removed from the catalog since the event arrived
-                value, add, inc = goals[goal_id]
-                rows.append((user, goal_id, value, add, inc, *goal_params))  # type: ignore[arg-type]
+                entry = goals[goal_id]
+                rows.append((user, goal_id, entry.value, entry.add, entry.inc, *goal, now, ids))
+                ids = None
         return rows
 
     # ---- processed_events cleanup -----------------------------------------------------------------
@@ -222,22 +224,17 @@ class Flusher:
             await asyncio.sleep(0.01)  # let the event path breathe between batches
 
 
-def _goal_params(
-    catalog: Catalog, goal_id: str, now: datetime
-) -> tuple[int, bool, bool, datetime | None, bool, bool] | None:
+def _goal_columns(catalog: Catalog, goal_id: str, now: datetime) -> sql.GoalColumns | None:
     goal = catalog.goal(goal_id)
     if goal is None:
         return None
-    rotation = goal.rotation
+    target = goal.requirement.target_value
     relative = goal.requirement.progress_mode == "relative"
+    rotation = goal.rotation
     if rotation is None or not rotation.enabled:
-        return goal.requirement.target_value, relative, False, None, False, False
-    on_expiry = rotation.on_expiry
-    return (
-        goal.requirement.target_value,
-        relative,
-        True,
-        period_end(rotation.schedule, now),
-        on_expiry.reset_progress,
-        on_expiry.allow_reselection,
-    )
+        rotating, period, reset_progress, allow_reselection = False, None, False, False
+    else:
+        rotating, period = True, period_end(rotation.schedule, now)
+        reset_progress = rotation.on_expiry.reset_progress
+        allow_reselection = rotation.on_expiry.allow_reselection
+    return target, relative, rotating, period, reset_progress, allow_reselection

@@ -23,7 +23,7 @@ from grpclib.server import Stream
 
 from challenge_service import metrics
 from challenge_service.catalog import Catalog
-from challenge_service.events.buffer import Buffer
+from challenge_service.events.buffer import Buffer, Event
 from challenge_service.events.proto.accelbyte.iam.account.v1 import account_grpc, account_pb2
 from challenge_service.events.proto.accelbyte.social.statistic.v1 import statistic_grpc, statistic_pb2
 
@@ -36,8 +36,6 @@ _INT64_LIMIT = 2.0**63
 LOGIN = "UserAuthenticationUserLoggedInService/OnMessage"
 STAT = "StatisticStatItemUpdatedService/OnMessage"
 _EMPTY = Empty()
-# A valid event: (event_id, user_id, goal_ids, value or None for a login, inc).
-Accepted = tuple[str, str, tuple[str, ...], int | None, int]
 
 
 class _Invalid(Exception):
@@ -108,13 +106,10 @@ class EventIngest:
             return False
         return True
 
-    async def handle(
-        self, method: str, stream: Stream[Any, Empty], accept: Callable[[Any], Accepted]
-    ) -> None:
+    async def handle(self, method: str, stream: Stream[Any, Empty], accept: Callable[[Any], Event]) -> None:
         """Run one call to the end, trailers included, so a drained call has really been answered
         (grpclib's close() would cancel one still sending). `accept` validates the request and returns
-        (event_id, user_id, goal_ids, value, inc) or raises `_Invalid`; no goal ids = acknowledge and
-        ignore."""
+        its `Event` or raises `_Invalid`; an event without goal ids is acknowledged and ignored."""
         started = time.perf_counter()
         self._in_flight += 1
         self._idle.clear()
@@ -144,32 +139,31 @@ class EventIngest:
                 metrics.GRPC_REQUESTS.labels(method, status.name).inc()
                 metrics.GRPC_LATENCY.labels(method, status.name).observe(elapsed)
 
-    async def _handle(self, accept: Callable[[Any], Accepted], request: Any) -> None:
+    async def _handle(self, accept: Callable[[Any], Event], request: Any) -> None:
         if not self.accepting:
             raise GRPCError(Status.UNAVAILABLE, "shutting down")
         self._received.inc()
         try:
-            event_id, user_id, goal_ids, value, inc = accept(request)
+            event = accept(request)
         except _Invalid as invalid:
             metrics.EVENTS.labels("rejected", invalid.reason).inc()
             raise GRPCError(Status.INVALID_ARGUMENT, str(invalid)) from None
-        if not goal_ids:
+        if not event.goal_ids:
             return
         buffer = self.buffer
-        if event_id:
-            previous = buffer.duplicate(event_id)
+        if event.event_id:
+            previous = buffer.duplicate(event.event_id)
             if previous is not False:
                 self._deduplicated.inc()
                 if previous is not True:
-                    await self._await_commit(previous, user_id)
+                    await self._await_commit(previous, event.user_id)
                 return
-        if not buffer.has_room(len(goal_ids)):
+        if not buffer.has_room(len(event.goal_ids)):
             metrics.EVENTS.labels("rejected", "buffer_full").inc()
             raise GRPCError(Status.RESOURCE_EXHAUSTED, "event buffer is full; retry later")
-        add = 1 if value is None else 0
-        future = buffer.add(event_id, user_id, goal_ids, value, add, inc)
+        future = buffer.add(event)
         if future is not None:
-            await self._await_commit(future, user_id)
+            await self._await_commit(future, event.user_id)
 
     async def _await_commit(self, future: asyncio.Future[frozenset[str]], user_id: str) -> None:
         started = time.perf_counter()
@@ -187,7 +181,7 @@ class EventIngest:
 
     # ---- the two event kinds -----------------------------------------------------------------------
 
-    def login(self, request: account_pb2.UserLoggedIn) -> Accepted:
+    def login(self, request: account_pb2.UserLoggedIn) -> Event:
         user_id = request.user_id or request.payload.user_account.user_id
         if not user_id:
             raise _Invalid("missing_user_id", "user_id is required")
@@ -196,14 +190,15 @@ class EventIngest:
         namespace = request.namespace or request.payload.user_account.namespace
         if namespace != self.namespace:
             self._ignored_namespace.inc()
-            return request.id, user_id, (), None, 1
+            return Event(request.id, user_id, (), None, 1, 1)
         self._index()
         goal_ids = self._login_goal_ids
         if not goal_ids:
             self._ignored_no_goal.inc()
-        return request.id, user_id, goal_ids, None, 1
+        # A login adds one to the raw count and to the increments (`rules.progress.login_delta`).
+        return Event(request.id, user_id, goal_ids, None, 1, 1)
 
-    def stat(self, request: statistic_pb2.StatItemUpdated) -> Accepted:
+    def stat(self, request: statistic_pb2.StatItemUpdated) -> Event:
         if not request.HasField("payload"):
             raise _Invalid("missing_payload", "payload is required")
         payload = request.payload
@@ -219,12 +214,13 @@ class EventIngest:
         namespace = request.namespace or payload.namespace
         if namespace != self.namespace:
             self._ignored_namespace.inc()
-            return request.id, user_id, (), value, inc
+            return Event(request.id, user_id, (), value, 0, inc)
         self._index()
         goal_ids = self._stat_goal_ids.get(payload.stat_code, ())
         if not goal_ids:
             self._ignored_no_goal.inc()
-        return request.id, user_id, goal_ids, value, inc
+        # A stat update sets the raw value and reports its increment (`rules.progress.stat_delta`).
+        return Event(request.id, user_id, goal_ids, value, 0, inc)
 
 
 class LoginService(account_grpc.UserAuthenticationUserLoggedInServiceBase):

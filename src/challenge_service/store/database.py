@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -18,7 +18,13 @@ class Overloaded(Exception):
     """Every pooled connection stayed busy for the whole wait: too much load, not an outage."""
 
 
-def create_pool(conninfo: str, *, max_size: int, timeout_s: float = 2.0) -> AsyncConnectionPool:
+# Runs once on every connection the pool opens, before its first use.
+Configure = Callable[[psycopg.AsyncConnection[Any]], Awaitable[None]]
+
+
+def create_pool(
+    conninfo: str, *, max_size: int, timeout_s: float = 2.0, configure: Configure | None = None
+) -> AsyncConnectionPool:
     # A request waits at most timeout_s for a connection, then gets a 503: under overload or an outage a
     # quick, explicit refusal beats a queue of requests that time out anyway.
     # No per-checkout health check: it would cost a round trip per request; a connection broken by a
@@ -32,6 +38,7 @@ def create_pool(conninfo: str, *, max_size: int, timeout_s: float = 2.0) -> Asyn
         timeout=timeout_s,
         open=False,
         kwargs={"autocommit": True},
+        configure=configure,
         name="challenge",
     )
 

@@ -1,0 +1,247 @@
+"""Micro-benchmark: CPU cost per event of the event path, in one process (no gRPC socket, no k6).
+
+Events (stat updates and logins for many players, on the goals of `challenges.json`) go through what
+a gRPC call runs once its message is decoded — `EventIngest.handle`: validation, goal match, dedup
+lookup, buffer merge, metrics — and every `--batch` events through `Flusher.flush_once`: staging rows
+and the binary COPY into PostgreSQL (the embedded server unless `--database-url`/`DATABASE_URL`).
+Buffered acknowledgement, so no call waits for a flush: what is measured is CPU, not latency.
+
+    .venv/bin/python bench/micro_event_path.py               # process CPU µs per event, 7 rounds
+    .venv/bin/python bench/micro_event_path.py --callgrind --events 10000   # instructions per event
+
+CPU time on a shared machine is noisy: compare two builds by alternating runs, or with `--callgrind`,
+which runs the measurement under valgrind twice (N and 2N events, same warm-up) and reports the
+difference per event. Start-up cancels out and the count repeats to within a fraction of a percent,
+so a change of 1 % is visible. The PostgreSQL server is another process and is not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import structlog
+import uvloop
+from psycopg.conninfo import make_conninfo
+
+from challenge_service.catalog import Catalog, load_catalog
+from challenge_service.events.buffer import Buffer
+from challenge_service.events.flusher import Flusher
+from challenge_service.events.handlers import LOGIN, STAT, EventIngest
+from challenge_service.events.proto.accelbyte.iam.account.v1 import account_pb2
+from challenge_service.events.proto.accelbyte.social.statistic.v1 import statistic_pb2
+from challenge_service.store.database import create_pool
+from challenge_service.store.embedded import EmbeddedPostgres
+from challenge_service.store.flush import create_staging_table
+from challenge_service.store.migrations import migrate
+
+ROOT = Path(__file__).resolve().parents[1]
+NAMESPACE = "accelbyte"
+# A fixed flush clock: the rotation periods, and so the staging rows, are the same in every run.
+NOW = datetime(2026, 1, 14, 12, 0, tzinfo=UTC)
+LOGIN_SHARE = 0.25
+
+
+class _Stream:
+    """The part of grpclib's server stream that `EventIngest.handle` uses."""
+
+    __slots__ = ("request",)
+
+    def __init__(self, request: Any) -> None:
+        self.request = request
+
+    async def recv_message(self) -> Any:
+        return self.request
+
+    async def send_message(self, message: Any) -> None:
+        pass
+
+    async def send_trailing_metadata(self, **kwargs: Any) -> None:
+        pass
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    events: int
+    ingest_s: float
+    flush_s: float
+
+    def per_event_us(self) -> tuple[float, float, float]:
+        scale = 1e6 / self.events
+        return self.ingest_s * scale, self.flush_s * scale, (self.ingest_s + self.flush_s) * scale
+
+
+def _events(catalog: Catalog, count: int, users: int, prefix: str, seed: int) -> list[tuple[str, _Stream]]:
+    """`count` decoded requests: about a quarter logins, the rest stat updates with rising values."""
+    rng = random.Random(seed)
+    codes = sorted({g.requirement.stat_code for g in catalog.goals if g.event_source == "statistic"})
+    values: dict[tuple[str, str], int] = {}
+    made: list[tuple[str, _Stream]] = []
+    for index in range(count):
+        user = f"player-{rng.randrange(users):06d}"
+        event_id = f"{prefix}-{index}"
+        if rng.random() < LOGIN_SHARE:
+            login = account_pb2.UserLoggedIn(id=event_id, user_id=user, namespace=NAMESPACE)
+            made.append((LOGIN, _Stream(login)))
+            continue
+        code = rng.choice(codes)
+        inc = rng.randint(1, 3)
+        value = values[user, code] = values.get((user, code), 0) + inc
+        payload = statistic_pb2.StatItem(
+            stat_code=code, latest_value=value, inc=inc, user_id=user, namespace=NAMESPACE
+        )
+        stat = statistic_pb2.StatItemUpdated(id=event_id, user_id=user, namespace=NAMESPACE, payload=payload)
+        made.append((STAT, _Stream(stat)))
+    return made
+
+
+async def _round(
+    ingest: EventIngest, flusher: Flusher, events: list[tuple[str, _Stream]], batch: int
+) -> Round:
+    accept: dict[str, Any] = {LOGIN: ingest.login, STAT: ingest.stat}
+    ingest_s = flush_s = 0.0
+    for start in range(0, len(events), batch):
+        began = time.process_time()
+        for method, stream in events[start : start + batch]:
+            await ingest.handle(method, stream, accept[method])  # type: ignore[arg-type]
+        flushing = time.process_time()
+        if not await flusher.flush_once():
+            raise RuntimeError("a flush failed; see the log")
+        ingest_s += flushing - began
+        flush_s += time.process_time() - flushing
+    return Round(len(events), ingest_s, flush_s)
+
+
+@contextmanager
+def _server(database_url: str | None) -> Iterator[str]:
+    if database_url:
+        yield database_url
+        return
+    with tempfile.TemporaryDirectory(prefix="micro-event-path-") as tmp:
+        server = EmbeddedPostgres(Path(tmp) / "pg")
+        try:
+            yield server.start()
+        finally:
+            server.stop()
+
+
+async def _measure(args: argparse.Namespace, server_url: str) -> list[Round]:
+    name = f"micro_{uuid.uuid4().hex[:12]}"
+    async with await psycopg.AsyncConnection.connect(server_url, autocommit=True) as conn:
+        await conn.execute(f"CREATE DATABASE {name}")
+    url = make_conninfo(server_url, dbname=name)
+    try:
+        await migrate(url)
+        pool = create_pool(url, max_size=2, configure=create_staging_table)
+        await pool.open(wait=True, timeout=30)
+        try:
+            catalog = load_catalog(ROOT / "challenges.json")
+            # Room for every entry of a round: the bound is not what is measured.
+            buffer = Buffer(10**7, durable=False, batch_events=args.batch)
+            ingest = EventIngest(buffer, lambda: catalog, NAMESPACE, durable=False)
+            flusher = Flusher(buffer, pool, lambda: catalog, lambda: NOW, interval_s=0.0)
+            warmup = _events(catalog, args.warmup, args.users, "warm", seed=1)
+            await _round(ingest, flusher, warmup, args.batch)
+            rounds = []
+            for number in range(args.rounds):
+                events = _events(catalog, args.events, args.users, f"r{number}", seed=2 + number)
+                rounds.append(await _round(ingest, flusher, events, args.batch))
+            return rounds
+        finally:
+            await pool.close()
+    finally:
+        async with await psycopg.AsyncConnection.connect(server_url, autocommit=True) as conn:
+            await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _report(args: argparse.Namespace, rounds: list[Round]) -> None:
+    if args.quiet:
+        return
+    print(f"events per round {args.events}, players {args.users}, batch {args.batch}, warm-up {args.warmup}")
+    print("round   ingest µs/event   flush µs/event   total µs/event")
+    for number, one in enumerate(rounds):
+        ingest, flush, total = one.per_event_us()
+        print(f"{number:5d}   {ingest:15.2f}   {flush:14.2f}   {total:14.2f}")
+    totals = [one.per_event_us() for one in rounds]
+    for label, pick in (("best", min), ("median", statistics.median)):
+        ingest, flush, total = (pick(column) for column in zip(*totals, strict=True))
+        print(f"{label:>6}  {ingest:15.2f}   {flush:14.2f}   {total:14.2f}")
+
+
+_COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
+
+
+def _instructions(args: argparse.Namespace, events: int, server_url: str) -> int:
+    command = [
+        "valgrind",
+        "--tool=callgrind",
+        "--callgrind-out-file=/dev/null",
+        sys.executable,
+        __file__,
+        "--quiet",
+        "--rounds=1",
+        f"--events={events}",
+        f"--warmup={args.warmup}",
+        f"--users={args.users}",
+        f"--batch={args.batch}",
+        f"--database-url={server_url}",
+    ]
+    # A fixed hash seed: set and dict iteration orders, and so the instructions, repeat exactly.
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    found = _COLLECTED.search(done.stderr)
+    if done.returncode != 0 or found is None:
+        sys.exit(f"callgrind run failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return int(found.group(1))
+
+
+def _callgrind(args: argparse.Namespace, server_url: str) -> None:
+    small = _instructions(args, args.events, server_url)
+    large = _instructions(args, 2 * args.events, server_url)
+    print(f"instructions: {small:,} for {args.events} events, {large:,} for {2 * args.events} events")
+    print(f"instructions per event: {(large - small) / args.events:,.0f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--events", type=int, default=20_000, help="events per round")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--warmup", type=int, default=5_000, help="events before the first round")
+    parser.add_argument("--users", type=int, default=2_000, help="distinct players")
+    parser.add_argument("--batch", type=int, default=50, help="events per flush (FLUSH_BATCH_EVENTS)")
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--callgrind", action="store_true", help="count instructions under valgrind")
+    parser.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    # Migrations and the embedded server log each step; only problems matter here.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    if not args.quiet:
+        print("command:", " ".join([".venv/bin/python", "bench/micro_event_path.py", *sys.argv[1:]]))
+    with _server(args.database_url) as server_url:
+        if args.callgrind:
+            _callgrind(args, server_url)
+            return
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            rounds = runner.run(_measure(args, server_url))
+    _report(args, rounds)
+
+
+if __name__ == "__main__":
+    main()
