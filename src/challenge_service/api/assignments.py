@@ -10,9 +10,9 @@ from litestar.params import FromPath
 from challenge_service.api.body import parse_body
 from challenge_service.api.challenges import current_user, services
 from challenge_service.api.deps import AnyRequest
-from challenge_service.api.errors import challenge_not_found, goal_not_found
 from challenge_service.api.wire import ActiveSet, AssignedGoal, Initialized, Requirement, Reward, timestamp
 from challenge_service.catalog import Catalog, Challenge, Goal
+from challenge_service.errors import challenge_not_found, goal_not_found
 from challenge_service.rules import selection
 from challenge_service.rules.progress import Progress, displayed, view
 from challenge_service.store.assignments import insert_rows, lock_rows, update_rows, user_transaction

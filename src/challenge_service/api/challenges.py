@@ -8,9 +8,9 @@ from litestar import MediaType, Response, get
 from litestar.params import FromPath, FromQuery
 
 from challenge_service.api.deps import AnyRequest, Services
-from challenge_service.api.errors import challenge_not_found, invalid_input
 from challenge_service.api.views import encoder_for
 from challenge_service.api.wire import ChallengeList, ChallengeView
+from challenge_service.errors import challenge_not_found, invalid_input
 from challenge_service.store.database import connection
 from challenge_service.store.progress import user_rows
 

@@ -6,9 +6,9 @@ from litestar import post
 from litestar.params import FromPath
 
 from challenge_service.api.challenges import current_user, services
-from challenge_service.api.claim_service import ClaimService
 from challenge_service.api.deps import AnyRequest
 from challenge_service.api.wire import ClaimResult, Reward, timestamp
+from challenge_service.claims.service import ClaimService
 
 
 @post(
@@ -19,7 +19,9 @@ from challenge_service.api.wire import ClaimResult, Reward, timestamp
 async def claim_goal(request: AnyRequest, challenge_id: FromPath[str], goal_id: FromPath[str]) -> ClaimResult:
     # The body is ignored: `{}`, none or anything else (SPEC §5).
     user_id = await current_user(request)
-    claimed = await ClaimService.from_services(services(request)).claim(user_id, challenge_id, goal_id)
+    svc = services(request)
+    claims = ClaimService(svc.catalog, svc.pool, svc.rewards, svc.clock)
+    claimed = await claims.claim(user_id, challenge_id, goal_id)
     reward = claimed.goal.reward
     return ClaimResult(
         goal_id=claimed.goal.goal_id,

@@ -15,7 +15,7 @@ from challenge_service.catalog import Catalog
 from challenge_service.rewards import RewardClient
 
 Clock = Callable[[], datetime]
-# Resolves the player from request headers; raises ServiceError (401/403) when it cannot.
+# Resolves the player from request headers; raises AuthError when it cannot.
 Authenticator = Callable[[Mapping[str, str]], Awaitable[str]]
 
 

@@ -9,9 +9,9 @@ from litestar.params import FromPath
 
 from challenge_service.api.challenges import current_user, services
 from challenge_service.api.deps import AnyRequest
-from challenge_service.api.errors import challenge_not_found
 from challenge_service.api.wire import ChallengeRotation, Rotation, RotationPeriod, timestamp
 from challenge_service.catalog import Challenge
+from challenge_service.errors import challenge_not_found
 from challenge_service.rules.periods import Schedule, period_end, period_start
 
 NO_ROTATION = Rotation(enabled=False, type="", schedule="", current_period=None, next_period=None)

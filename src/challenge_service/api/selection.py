@@ -13,9 +13,9 @@ from challenge_service.api.assignments import requirement, reward, row_expiry, w
 from challenge_service.api.body import parse_body
 from challenge_service.api.challenges import current_user, services
 from challenge_service.api.deps import AnyRequest
-from challenge_service.api.errors import challenge_not_found, goal_not_found, insufficient_goals
 from challenge_service.api.wire import GoalSelection, SelectedGoal, timestamp
 from challenge_service.catalog import Catalog, Challenge, Goal
+from challenge_service.errors import DomainError, ErrorCode, challenge_not_found, goal_not_found
 from challenge_service.rules import selection
 from challenge_service.rules.progress import Progress, displayed, view
 from challenge_service.store.assignments import (
@@ -35,6 +35,14 @@ class RandomSource:
 
 
 RNG = RandomSource()
+
+
+def insufficient_goals(available: int, requested: int) -> DomainError:
+    return DomainError(
+        ErrorCode.INSUFFICIENT_GOALS,
+        "INSUFFICIENT_GOALS: no goals available for selection "
+        f"(available: {available}, requested: {requested})",
+    )
 
 
 def selected_goal(goal: Goal, row: Progress, now: datetime) -> SelectedGoal:

@@ -94,7 +94,7 @@ async def delete_user_data(conn: Connection, user_id: str) -> tuple[int, int]:
     """Delete every progress row and every ledger row of one player; returns (goals, grants).
 
     Run it inside one transaction. Progress rows go first, then ledger rows: the lock order of
-    `store/ledger.py`, so it cannot deadlock with a claim of the same player.
+    `claims/ledger.py`, so it cannot deadlock with a claim of the same player.
 
     The ledger rows are the audit trail of the rewards granted to this player; a studio that must keep
     such records (or wants to hand them to the player) should export them before calling this.

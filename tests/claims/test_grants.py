@@ -11,9 +11,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from challenge_service.api.claim_service import ClaimHooks
-from challenge_service.operator import OperatorError, list_grants, resolve_grant
-from challenge_service.store.ledger import GrantKey
+from challenge_service.claims.grants import list_grants, resolve_grant
+from challenge_service.claims.ledger import GrantKey
+from challenge_service.claims.service import ClaimHooks
+from challenge_service.errors import DomainError, ErrorCode
 from tests.api.test_claim import (
     NOW,
     TODAY_END,
@@ -61,8 +62,9 @@ async def test_list_shows_unresolved_grants_oldest_first(
     assert [g.user_id for g in await list_grants(conn, older_than_s=60)] == ["b"]
     assert [g.user_id for g in await list_grants(conn, ("pending",))] == ["a"]
     assert [g.user_id for g in await list_grants(conn, ("failed",))] == ["d"]
-    with pytest.raises(OperatorError):
+    with pytest.raises(DomainError) as refused:
         await list_grants(conn, older_than_s=-1)
+    assert refused.value.code == ErrorCode.INVALID_INPUT
 
 
 async def test_resolve_as_granted_marks_the_goal_claimed(
@@ -77,8 +79,9 @@ async def test_resolve_as_granted_marks_the_goal_claimed(
     assert resolved.grant.state == "granted"
     assert await progress_status(database_url, "first-login") == ("claimed", NOW)
     assert await list_grants(conn) == []
-    with pytest.raises(OperatorError, match="already granted"):
+    with pytest.raises(DomainError, match="already granted") as refused:
         await resolve_grant(conn, KEY, "failed")
+    assert refused.value.code == ErrorCode.GRANT_ALREADY_RESOLVED
 
 
 async def test_resolve_as_failed_makes_the_goal_claimable(
@@ -113,8 +116,9 @@ async def test_resolve_never_claims_a_newer_period(
 
 
 async def test_resolve_of_an_unknown_grant_is_refused(conn: psycopg.AsyncConnection[Any]) -> None:
-    with pytest.raises(OperatorError, match="no grant"):
+    with pytest.raises(DomainError, match="no grant") as refused:
         await resolve_grant(conn, KEY, "granted")
+    assert refused.value.code == ErrorCode.GRANT_NOT_FOUND
 
 
 async def test_crash_then_operator_list_and_resolve(running: RunningService) -> None:
