@@ -8,48 +8,14 @@ from litestar import post, put
 from litestar.params import FromPath
 
 from challenge_service.api.body import parse_body
-from challenge_service.api.challenges import current_user, services
-from challenge_service.api.deps import AnyRequest
-from challenge_service.api.wire import ActiveSet, AssignedGoal, Initialized, Requirement, Reward, timestamp
-from challenge_service.catalog import Catalog, Challenge, Goal
-from challenge_service.errors import challenge_not_found, goal_not_found
+from challenge_service.api.deps import AnyRequest, current_user, services
+from challenge_service.api.wire import ActiveSet, Initialized, assigned_goal, timestamp
+from challenge_service.catalog import Catalog
 from challenge_service.rules import selection
-from challenge_service.rules.progress import Progress, displayed, view
+from challenge_service.rules.progress import Progress, view
 from challenge_service.store.assignments import insert_rows, lock_rows, update_rows, user_transaction
 from challenge_service.store.database import connection
 from challenge_service.store.progress import user_rows
-
-
-def requirement(goal: Goal) -> Requirement:
-    r = goal.requirement
-    return Requirement(r.stat_code, r.operator, r.target_value)
-
-
-def reward(goal: Goal) -> Reward:
-    r = goal.reward
-    return Reward(r.type, r.reward_id, r.quantity)
-
-
-def row_expiry(goal: Goal, row: Progress) -> str:
-    """AssignedGoal/SelectedGoal `expiresAt`: the row's period end for rotating goals, else ''."""
-    return timestamp(row.expires_at) if goal.rotating else ""
-
-
-def assigned_goal(goal: Goal, row: Progress) -> AssignedGoal:
-    return AssignedGoal(
-        challenge_id=goal.challenge_id,
-        goal_id=goal.goal_id,
-        name=goal.name,
-        description=goal.description,
-        is_active=row.is_active,
-        assigned_at=timestamp(row.assigned_at),
-        expires_at=row_expiry(goal, row),
-        progress=displayed(goal, row),
-        target=goal.requirement.target_value,
-        status=row.status,
-        requirement=requirement(goal),
-        reward=reward(goal),
-    )
 
 
 def initialized(catalog: Catalog, rows: dict[str, Progress], now: datetime, inserted: int) -> Initialized:
@@ -91,16 +57,6 @@ def with_challenge(catalog: Catalog, rows: dict[str, Progress]) -> dict[str, tup
     return result
 
 
-def find_goal(catalog: Catalog, challenge_id: str, goal_id: str) -> tuple[Challenge, Goal]:
-    challenge = catalog.challenge(challenge_id)
-    if challenge is None:
-        raise challenge_not_found(challenge_id)
-    goal = catalog.goal(goal_id)
-    if goal is None or goal.challenge_id != challenge_id:
-        raise goal_not_found(goal_id, challenge_id)
-    return challenge, goal
-
-
 @put(
     "/v1/challenges/{challenge_id:str}/goals/{goal_id:str}/active",
     summary="Activate or deactivate one goal",
@@ -109,7 +65,7 @@ async def set_active(request: AnyRequest, challenge_id: FromPath[str], goal_id: 
     svc = services(request)
     user_id = await current_user(request)
     catalog = svc.catalog  # one catalog for the whole request, even if a reload swaps it meanwhile
-    _, goal = find_goal(catalog, challenge_id, goal_id)
+    goal = catalog.require_goal(challenge_id, goal_id)
     is_active = parse_body(await request.body()).boolean("is_active")
     now = svc.clock()
     async with user_transaction(svc.pool, user_id) as conn:

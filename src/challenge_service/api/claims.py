@@ -5,8 +5,7 @@ from __future__ import annotations
 from litestar import post
 from litestar.params import FromPath
 
-from challenge_service.api.challenges import current_user, services
-from challenge_service.api.deps import AnyRequest
+from challenge_service.api.deps import AnyRequest, current_user, services
 from challenge_service.api.wire import ClaimResult, Reward, timestamp
 from challenge_service.claims.service import ClaimService
 

@@ -1,4 +1,9 @@
-"""What route handlers are given: the services they use and the authenticated player."""
+"""What route handlers are given: the services they use and the authenticated player.
+
+Plain functions a handler calls first thing, rather than Litestar's `Provide`: resolving two chained
+dependencies through Litestar costs about 8 µs of CPU per request, which the hot read path does not
+need to pay for two lines it can call itself.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,9 @@ from litestar import Request
 from litestar.datastructures import State
 from psycopg_pool import AsyncConnectionPool
 
+from challenge_service.api.body import MAX_ID_LENGTH
 from challenge_service.catalog import Catalog
+from challenge_service.errors import invalid_input
 from challenge_service.rewards import RewardClient
 
 Clock = Callable[[], datetime]
@@ -35,3 +42,16 @@ class Services:
 
 
 AnyRequest = Request[Any, Any, State]
+
+
+def services(request: AnyRequest) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+async def current_user(request: AnyRequest) -> str:
+    """The authenticated player's id (401/403 through `AuthError` when there is none)."""
+    user_id = await services(request).authenticate(request.headers)
+    if len(user_id) > MAX_ID_LENGTH or not user_id.isprintable():
+        raise invalid_input(f"user id must be at most {MAX_ID_LENGTH} printable characters")
+    request.state.user_id = user_id  # for the request log line
+    return user_id

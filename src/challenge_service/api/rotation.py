@@ -7,11 +7,9 @@ from datetime import datetime
 from litestar import get
 from litestar.params import FromPath
 
-from challenge_service.api.challenges import current_user, services
-from challenge_service.api.deps import AnyRequest
+from challenge_service.api.deps import AnyRequest, current_user, services
 from challenge_service.api.wire import ChallengeRotation, Rotation, RotationPeriod, timestamp
 from challenge_service.catalog import Challenge
-from challenge_service.errors import challenge_not_found
 from challenge_service.rules.periods import Schedule, period_end, period_start
 
 NO_ROTATION = Rotation(enabled=False, type="", schedule="", current_period=None, next_period=None)
@@ -47,7 +45,5 @@ def challenge_rotation(challenge: Challenge, now: datetime) -> Rotation:
 async def get_rotation(request: AnyRequest, challenge_id: FromPath[str]) -> ChallengeRotation:
     svc = services(request)
     await current_user(request)
-    challenge = svc.catalog.challenge(challenge_id)
-    if challenge is None:
-        raise challenge_not_found(challenge_id)
+    challenge = svc.catalog.require_challenge(challenge_id)
     return ChallengeRotation(challenge_id, challenge_rotation(challenge, svc.clock()))

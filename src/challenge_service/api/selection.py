@@ -9,15 +9,14 @@ from datetime import datetime
 from litestar import post
 from litestar.params import FromPath
 
-from challenge_service.api.assignments import requirement, reward, row_expiry, with_challenge
+from challenge_service.api.assignments import with_challenge
 from challenge_service.api.body import parse_body
-from challenge_service.api.challenges import current_user, services
-from challenge_service.api.deps import AnyRequest
-from challenge_service.api.wire import GoalSelection, SelectedGoal, timestamp
+from challenge_service.api.deps import AnyRequest, current_user, services
+from challenge_service.api.wire import GoalSelection, selected_goal
 from challenge_service.catalog import Catalog, Challenge, Goal
-from challenge_service.errors import DomainError, ErrorCode, challenge_not_found, goal_not_found
+from challenge_service.errors import DomainError, ErrorCode
 from challenge_service.rules import selection
-from challenge_service.rules.progress import Progress, displayed, view
+from challenge_service.rules.progress import Progress
 from challenge_service.store.assignments import (
     AnyConnection,
     insert_rows,
@@ -45,30 +44,6 @@ def insufficient_goals(available: int, requested: int) -> DomainError:
     )
 
 
-def selected_goal(goal: Goal, row: Progress, now: datetime) -> SelectedGoal:
-    shown = view(goal, row, now)
-    return SelectedGoal(
-        goal_id=goal.goal_id,
-        name=goal.name,
-        description=goal.description,
-        requirement=requirement(goal),
-        reward=reward(goal),
-        status=shown.status,
-        progress=displayed(goal, shown),
-        target=goal.requirement.target_value,
-        is_active=shown.is_active,
-        assigned_at=timestamp(shown.assigned_at),
-        expires_at=row_expiry(goal, shown),
-    )
-
-
-def _challenge(catalog: Catalog, challenge_id: str) -> Challenge:
-    challenge = catalog.challenge(challenge_id)
-    if challenge is None:
-        raise challenge_not_found(challenge_id)
-    return challenge
-
-
 @post(
     "/v1/challenges/{challenge_id:str}/goals/batch-select",
     status_code=200,
@@ -78,16 +53,11 @@ async def batch_select(request: AnyRequest, challenge_id: FromPath[str]) -> Goal
     svc = services(request)
     user_id = await current_user(request)
     catalog = svc.catalog  # one catalog for the whole request, even if a reload swaps it meanwhile
-    challenge = _challenge(catalog, challenge_id)
+    challenge = catalog.require_challenge(challenge_id)
     body = parse_body(await request.body())
     goal_ids = body.id_list("goal_ids")
     replace_existing = body.boolean("replace_existing", default=False)
-    chosen = []
-    for goal_id in goal_ids:
-        goal = catalog.goal(goal_id)
-        if goal is None or goal.challenge_id != challenge_id:
-            raise goal_not_found(goal_id, challenge_id)
-        chosen.append(goal)
+    chosen = [catalog.require_goal(challenge_id, goal_id) for goal_id in goal_ids]
     now = svc.clock()
     async with user_transaction(svc.pool, user_id) as conn:
         rows = await lock_rows(conn, user_id, [g.goal_id for g in challenge.goals])
@@ -104,7 +74,7 @@ async def random_select(request: AnyRequest, challenge_id: FromPath[str]) -> Goa
     svc = services(request)
     user_id = await current_user(request)
     catalog = svc.catalog  # one catalog for the whole request, even if a reload swaps it meanwhile
-    challenge = _challenge(catalog, challenge_id)
+    challenge = catalog.require_challenge(challenge_id)
     body = parse_body(await request.body())
     count = body.positive_int("count")
     replace_existing = body.boolean("replace_existing", default=False)

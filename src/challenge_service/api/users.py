@@ -5,8 +5,7 @@ from __future__ import annotations
 import structlog
 from litestar import delete
 
-from challenge_service.api.challenges import current_user, services
-from challenge_service.api.deps import AnyRequest
+from challenge_service.api.deps import AnyRequest, current_user, services
 from challenge_service.api.wire import UserDataDeleted
 from challenge_service.store.assignments import lock_user
 from challenge_service.store.database import connection

@@ -1,10 +1,18 @@
-"""Response structs: lowerCamelCase, every field always present, timestamps RFC 3339 `Z` (SPEC §5)."""
+"""Response structs — lowerCamelCase, every field always present, timestamps RFC 3339 `Z` — and the
+functions that build them from catalog goals and a player's rows.
+
+The challenge reads (`GET /v1/challenges…`) are encoded by `api/views.py` instead, for speed; the
+`GoalView`/`ChallengeView` structs here describe the same JSON for the OpenAPI schema.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 import msgspec
+
+from challenge_service.catalog import Goal
+from challenge_service.rules.progress import Progress, displayed, view
 
 
 def timestamp(value: datetime | None) -> str:
@@ -139,3 +147,55 @@ class UserDataDeleted(msgspec.Struct, rename="camel"):
     user_id: str
     deleted_goals: int
     deleted_grants: int
+
+
+# -- from catalog goals and a player's rows ------------------------------------------------------------
+
+
+def requirement(goal: Goal) -> Requirement:
+    r = goal.requirement
+    return Requirement(r.stat_code, r.operator, r.target_value)
+
+
+def reward(goal: Goal) -> Reward:
+    r = goal.reward
+    return Reward(r.type, r.reward_id, r.quantity)
+
+
+def row_expiry(goal: Goal, row: Progress) -> str:
+    """AssignedGoal/SelectedGoal `expiresAt`: the row's period end for rotating goals, else ''."""
+    return timestamp(row.expires_at) if goal.rotating else ""
+
+
+def assigned_goal(goal: Goal, row: Progress) -> AssignedGoal:
+    return AssignedGoal(
+        challenge_id=goal.challenge_id,
+        goal_id=goal.goal_id,
+        name=goal.name,
+        description=goal.description,
+        is_active=row.is_active,
+        assigned_at=timestamp(row.assigned_at),
+        expires_at=row_expiry(goal, row),
+        progress=displayed(goal, row),
+        target=goal.requirement.target_value,
+        status=row.status,
+        requirement=requirement(goal),
+        reward=reward(goal),
+    )
+
+
+def selected_goal(goal: Goal, row: Progress, now: datetime) -> SelectedGoal:
+    shown = view(goal, row, now)
+    return SelectedGoal(
+        goal_id=goal.goal_id,
+        name=goal.name,
+        description=goal.description,
+        requirement=requirement(goal),
+        reward=reward(goal),
+        status=shown.status,
+        progress=displayed(goal, shown),
+        target=goal.requirement.target_value,
+        is_active=shown.is_active,
+        assigned_at=timestamp(shown.assigned_at),
+        expires_at=row_expiry(goal, shown),
+    )
