@@ -7,8 +7,9 @@ need to pay for two lines it can call itself.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +40,8 @@ class Services:
     authenticate: Authenticator
     rewards: RewardClient
     clock: Clock = utc_now
+    # Where random-select draws from; tests put a seeded one here.
+    rng: random.Random = field(default_factory=random.Random)
 
 
 AnyRequest = Request[Any, Any, State]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -24,16 +23,6 @@ from challenge_service.store.assignments import (
     update_rows,
     user_transaction,
 )
-
-
-class RandomSource:
-    """Where random-select draws from; tests set `RNG.source` to a seeded `random.Random`."""
-
-    def __init__(self) -> None:
-        self.source = random.Random()
-
-
-RNG = RandomSource()
 
 
 def insufficient_goals(available: int, requested: int) -> DomainError:
@@ -90,7 +79,7 @@ async def random_select(request: AnyRequest, challenge_id: FromPath[str]) -> Goa
         )
         if not pool:
             raise insufficient_goals(0, count)
-        chosen = selection.sample(pool, count, RNG.source)
+        chosen = selection.sample(pool, count, svc.rng)
         result = await _select(conn, user_id, catalog, challenge, chosen, rows, now, replace_existing)
     return _response(challenge, chosen, result, rows, now)
 
