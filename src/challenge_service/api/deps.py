@@ -18,7 +18,9 @@ from litestar.datastructures import State
 from psycopg_pool import AsyncConnectionPool
 
 from challenge_service.api.body import MAX_ID_LENGTH
+from challenge_service.assignments import Assignments
 from challenge_service.catalog import Catalog
+from challenge_service.claims.service import ClaimService
 from challenge_service.errors import invalid_input
 from challenge_service.rewards import RewardClient
 
@@ -58,3 +60,14 @@ async def current_user(request: AnyRequest) -> str:
         raise invalid_input(f"user id must be at most {MAX_ID_LENGTH} printable characters")
     request.state.user_id = user_id  # for the request log line
     return user_id
+
+
+def assignments(request: AnyRequest) -> Assignments:
+    """The goal-selection flows, over the catalog as it is now (one catalog for the whole request)."""
+    svc = services(request)
+    return Assignments(svc.catalog, svc.pool, svc.clock, svc.rng)
+
+
+def claims(request: AnyRequest) -> ClaimService:
+    svc = services(request)
+    return ClaimService(svc.catalog, svc.pool, svc.rewards, svc.clock)

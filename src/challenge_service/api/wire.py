@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 
 import msgspec
 
+from challenge_service.assignments import Initialized as InitializeResult
+from challenge_service.assignments import Selected
 from challenge_service.catalog import Goal
-from challenge_service.rules.progress import Progress, displayed, view
+from challenge_service.rules.progress import Progress, displayed
 
 
 def timestamp(value: datetime | None) -> str:
@@ -184,18 +186,33 @@ def assigned_goal(goal: Goal, row: Progress) -> AssignedGoal:
     )
 
 
-def selected_goal(goal: Goal, row: Progress, now: datetime) -> SelectedGoal:
-    shown = view(goal, row, now)
+def selected_goal(goal: Goal, row: Progress) -> SelectedGoal:
     return SelectedGoal(
         goal_id=goal.goal_id,
         name=goal.name,
         description=goal.description,
         requirement=requirement(goal),
         reward=reward(goal),
-        status=shown.status,
-        progress=displayed(goal, shown),
+        status=row.status,
+        progress=displayed(goal, row),
         target=goal.requirement.target_value,
-        is_active=shown.is_active,
-        assigned_at=timestamp(shown.assigned_at),
-        expires_at=row_expiry(goal, shown),
+        is_active=row.is_active,
+        assigned_at=timestamp(row.assigned_at),
+        expires_at=row_expiry(goal, row),
+    )
+
+
+def initialized(result: InitializeResult) -> Initialized:
+    assigned = [assigned_goal(goal, row) for goal, row in result.active]
+    return Initialized(
+        assigned_goals=assigned, new_assignments=result.new_assignments, total_active=len(assigned)
+    )
+
+
+def goal_selection(result: Selected) -> GoalSelection:
+    return GoalSelection(
+        selected_goals=[selected_goal(goal, row) for goal, row in result.goals],
+        challenge_id=result.challenge_id,
+        total_active_goals=result.total_active,
+        replaced_goals=result.replaced,
     )
