@@ -78,18 +78,6 @@ ON CONFLICT (event_id) DO NOTHING
 RETURNING event_id
 """
 
-# Bounded batches, skipping rows another replica's cleanup is deleting right now.
-_DELETE_EXPIRED_IDS = """
-DELETE FROM processed_events
-WHERE event_id IN (
-    SELECT event_id FROM processed_events
-    WHERE processed_at < now() - make_interval(hours => %s)
-    ORDER BY processed_at
-    LIMIT %s
-    FOR UPDATE SKIP LOCKED
-)
-"""
-
 # Connections that already have the staging table. A temporary table lives as long as its session, so
 # "once per connection" is enough; a reconnect is a new connection object and creates it again.
 _staged: weakref.WeakSet[psycopg.AsyncConnection[Any]] = weakref.WeakSet()
@@ -123,8 +111,3 @@ async def record_event_ids(conn: psycopg.AsyncConnection[Any], event_ids: Sequen
     """Record ids as processed; return those that were new (the events this flush may apply)."""
     cursor = await conn.execute(_RECORD_IDS, (list(event_ids),))
     return {row[0] for row in await cursor.fetchall()}
-
-
-async def delete_expired_event_ids(conn: psycopg.AsyncConnection[Any], hours: int, limit: int) -> int:
-    cursor = await conn.execute(_DELETE_EXPIRED_IDS, (hours, limit))
-    return cursor.rowcount
