@@ -31,7 +31,7 @@ from challenge_service.api.observe import ObserveRequests
 from challenge_service.auth import JwksVerifier
 from challenge_service.catalog import Catalog, CatalogError, load_catalog
 from challenge_service.events import EventPipeline
-from challenge_service.maintenance import Maintenance
+from challenge_service.maintenance import EventIdCleanup, Maintenance, RetentionTask
 from challenge_service.metrics import CATALOG_RELOADS, register_pool
 from challenge_service.rewards import AgsRewardClient, MockRewardClient, RewardClient
 from challenge_service.settings import Settings
@@ -125,11 +125,13 @@ class Service:
         )
         events.start()
         self._maintenance = Maintenance(
-            pool,
-            catalog=lambda: services.catalog,
-            clock=lambda: services.clock(),
-            retention_days=settings.retention_days,
-            dedup_hours=settings.event_dedup_hours,
+            RetentionTask(
+                pool,
+                catalog=lambda: services.catalog,
+                clock=lambda: services.clock(),
+                retention_days=settings.retention_days,
+            ),
+            EventIdCleanup(pool, dedup_hours=settings.event_dedup_hours),
         )
         self._maintenance.start()
         self._grpc = GrpcServer([health, *events.servicers])

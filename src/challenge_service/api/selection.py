@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from litestar import post
 from litestar.params import FromPath
 
-from challenge_service.api.body import parse_body
+from challenge_service.api.body import Body, parse_body
 from challenge_service.api.deps import AnyRequest, assignments, current_user
 from challenge_service.api.wire import GoalSelection, goal_selection
+from challenge_service.assignments import Assignments
+from challenge_service.catalog import Challenge
+
+
+class _Selecting(NamedTuple):
+    goals: Assignments
+    user_id: str
+    challenge: Challenge
+    body: Body
+
+
+async def _read(request: AnyRequest, challenge_id: str) -> _Selecting:
+    """What both selections read first, in the order a request is refused: auth, path, body."""
+    goals = assignments(request)
+    user_id = await current_user(request)
+    challenge = goals.catalog.require_challenge(challenge_id)
+    return _Selecting(goals, user_id, challenge, parse_body(await request.body()))
 
 
 @post(
@@ -16,10 +35,7 @@ from challenge_service.api.wire import GoalSelection, goal_selection
     summary="Activate chosen goals of a challenge",
 )
 async def batch_select(request: AnyRequest, challenge_id: FromPath[str]) -> GoalSelection:
-    goals = assignments(request)
-    user_id = await current_user(request)
-    challenge = goals.catalog.require_challenge(challenge_id)
-    body = parse_body(await request.body())
+    goals, user_id, challenge, body = await _read(request, challenge_id)
     goal_ids = body.id_list("goal_ids")
     replace_existing = body.boolean("replace_existing", default=False)
     return goal_selection(await goals.batch_select(user_id, challenge, goal_ids, replace_existing))
@@ -31,10 +47,7 @@ async def batch_select(request: AnyRequest, challenge_id: FromPath[str]) -> Goal
     summary="Activate randomly chosen available goals of a challenge",
 )
 async def random_select(request: AnyRequest, challenge_id: FromPath[str]) -> GoalSelection:
-    goals = assignments(request)
-    user_id = await current_user(request)
-    challenge = goals.catalog.require_challenge(challenge_id)
-    body = parse_body(await request.body())
+    goals, user_id, challenge, body = await _read(request, challenge_id)
     count = body.positive_int("count")
     replace_existing = body.boolean("replace_existing", default=False)
     exclude_active = body.boolean("exclude_active", default=False)

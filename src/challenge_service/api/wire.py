@@ -13,7 +13,8 @@ import msgspec
 
 from challenge_service.assignments import Initialized as InitializeResult
 from challenge_service.assignments import Selected
-from challenge_service.catalog import Goal
+from challenge_service.catalog import Challenge, Goal
+from challenge_service.rules.periods import Schedule, period_end, period_start
 from challenge_service.rules.progress import Progress, displayed
 
 
@@ -216,3 +217,32 @@ def goal_selection(result: Selected) -> GoalSelection:
         total_active_goals=result.total_active,
         replaced_goals=result.replaced,
     )
+
+
+NO_ROTATION = Rotation(enabled=False, type="", schedule="", current_period=None, next_period=None)
+
+
+def _period(schedule: Schedule, at: datetime, now: datetime) -> RotationPeriod:
+    """The period containing `at`; `expiresInSeconds` counts from `now` to its end."""
+    start, end = period_start(schedule, at), period_end(schedule, at)
+    return RotationPeriod(
+        start_time=timestamp(start),
+        end_time=timestamp(end),
+        expires_in_seconds=max(int((end - now).total_seconds()), 0),
+    )
+
+
+def challenge_rotation(challenge: Challenge, now: datetime) -> Rotation:
+    # Goals of one challenge share a rotation in practice; the first rotating goal's stands for all.
+    for goal in challenge.goals:
+        rotation = goal.rotation
+        if rotation is not None and rotation.enabled:
+            current = _period(rotation.schedule, now, now)
+            return Rotation(
+                enabled=True,
+                type=rotation.type,
+                schedule=rotation.schedule,
+                current_period=current,
+                next_period=_period(rotation.schedule, period_end(rotation.schedule, now), now),
+            )
+    return NO_ROTATION
