@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from challenge_service.assignments import Initialized as InitializeResult
-from challenge_service.assignments import Selected
+from challenge_service import assignments
 from challenge_service.catalog import Challenge, Goal
 from challenge_service.rules.periods import Schedule, period_end, period_start
 from challenge_service.rules.progress import Progress, displayed
@@ -203,14 +202,14 @@ def selected_goal(goal: Goal, row: Progress) -> SelectedGoal:
     )
 
 
-def initialized(result: InitializeResult) -> Initialized:
+def initialized(result: assignments.Initialized) -> Initialized:
     assigned = [assigned_goal(goal, row) for goal, row in result.active]
     return Initialized(
         assigned_goals=assigned, new_assignments=result.new_assignments, total_active=len(assigned)
     )
 
 
-def goal_selection(result: Selected) -> GoalSelection:
+def goal_selection(result: assignments.Selected) -> GoalSelection:
     return GoalSelection(
         selected_goals=[selected_goal(goal, row) for goal, row in result.goals],
         challenge_id=result.challenge_id,
