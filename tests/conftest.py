@@ -11,6 +11,7 @@ import socket
 import ssl
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -60,26 +61,29 @@ async def template_db(pg_server: str) -> str:
     return TEMPLATE_DB
 
 
-@pytest.fixture
-async def database_url(pg_server: str, template_db: str) -> AsyncIterator[str]:
-    """A fresh, migrated database of its own for one test."""
-    name = f"t_{uuid.uuid4().hex[:16]}"
+@asynccontextmanager
+async def _own_database(pg_server: str, prefix: str, template: str | None = None) -> AsyncIterator[str]:
+    """A database created for one test (a copy of `template`, or empty), dropped after it."""
+    name = f"{prefix}_{uuid.uuid4().hex[:16]}"
     async with await psycopg.AsyncConnection.connect(pg_server, autocommit=True) as conn:
-        await conn.execute(f"CREATE DATABASE {name} TEMPLATE {template_db}")
+        await conn.execute(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
     yield with_dbname(pg_server, name)
     async with await psycopg.AsyncConnection.connect(pg_server, autocommit=True) as conn:
         await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+async def database_url(pg_server: str, template_db: str) -> AsyncIterator[str]:
+    """A fresh, migrated database of its own for one test."""
+    async with _own_database(pg_server, "t", template_db) as url:
+        yield url
 
 
 @pytest.fixture
 async def empty_database_url(pg_server: str) -> AsyncIterator[str]:
     """A fresh database with no schema at all, for migration tests."""
-    name = f"e_{uuid.uuid4().hex[:16]}"
-    async with await psycopg.AsyncConnection.connect(pg_server, autocommit=True) as conn:
-        await conn.execute(f"CREATE DATABASE {name}")
-    yield with_dbname(pg_server, name)
-    async with await psycopg.AsyncConnection.connect(pg_server, autocommit=True) as conn:
-        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    async with _own_database(pg_server, "e") as url:
+        yield url
 
 
 def make_settings(database_url: str, *, pool_size: int = 10, **overrides: object) -> Settings:

@@ -11,8 +11,8 @@ import psycopg
 import uvloop
 
 from challenge_service.catalog import CatalogError, load_catalog
+from challenge_service.claims.cli import add_grants_commands, run_grants
 from challenge_service.demo import add_demo_commands, run_demo
-from challenge_service.operator import add_grants_commands, run_grants
 from challenge_service.settings import SettingsError, load_database_settings, load_settings
 from challenge_service.store.embedded import EmbeddedUnavailable
 

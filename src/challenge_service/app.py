@@ -31,8 +31,8 @@ from challenge_service.api.observe import ObserveRequests
 from challenge_service.auth import IamClient, IamRefresher, JwksVerifier, RevocationCache
 from challenge_service.catalog import Catalog, CatalogError, load_catalog
 from challenge_service.events import EventPipeline
+from challenge_service.maintenance import EventIdCleanup, Maintenance, RetentionTask
 from challenge_service.metrics import CATALOG_RELOADS, register_pool
-from challenge_service.retention import RetentionTask
 from challenge_service.rewards import AgsRewardClient, MockRewardClient, RewardClient
 from challenge_service.settings import Settings
 from challenge_service.store.database import create_pool, ping
@@ -76,7 +76,7 @@ class Service:
         self._pool: AsyncConnectionPool | None = None
         self._grpc: GrpcServer | None = None
         self._events: EventPipeline | None = None
-        self._retention: RetentionTask | None = None
+        self._maintenance: Maintenance | None = None
         self._http_servers: list[tuple[_HttpServer, asyncio.Task[None]]] = []
         self._unregister_pool_metrics: Callable[[], None] = lambda: None
         self._ags_http: httpx.AsyncClient | None = None
@@ -134,13 +134,16 @@ class Service:
             settings, pool, catalog=lambda: services.catalog, clock=lambda: services.clock()
         )
         events.start()
-        self._retention = RetentionTask(
-            pool,
-            catalog=lambda: services.catalog,
-            clock=lambda: services.clock(),
-            retention_days=settings.retention_days,
+        self._maintenance = Maintenance(
+            RetentionTask(
+                pool,
+                catalog=lambda: services.catalog,
+                clock=lambda: services.clock(),
+                retention_days=settings.retention_days,
+            ),
+            EventIdCleanup(pool, dedup_hours=settings.event_dedup_hours),
         )
-        self._retention.start()
+        self._maintenance.start()
         self._grpc = GrpcServer([health, *events.servicers])
         await self._grpc.start(self.host, settings.grpc_port)
 
@@ -256,6 +259,10 @@ class Service:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch_task
             self._watch_task = None
+        if self._maintenance is not None:
+            # Background work first: none of it is urgent, and it must not hold connections the
+            # final flush needs.
+            await self._maintenance.stop()
         if self._events is not None:
             # Stop accepting events and listening, let running calls answer, flush the buffer.
             # grpclib's close() cancels running handlers, so it comes only after this drain.
@@ -269,8 +276,6 @@ class Service:
         for _, task in self._http_servers:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(task, timeout=SHUTDOWN_BUDGET_S / 3)
-        if self._retention is not None:
-            await self._retention.stop()
         self._unregister_pool_metrics()
         if self.iam_refresher is not None:
             await self.iam_refresher.stop()

@@ -11,9 +11,9 @@ import httpx
 import psycopg
 import pytest
 
-from challenge_service.api.claim_service import ClaimHooks, ClaimService
+from challenge_service.claims.ledger import GrantKey
+from challenge_service.claims.service import ClaimHooks, ClaimService
 from challenge_service.rewards import AgsRewardClient, MockRewardClient, RewardGrantError
-from challenge_service.store.ledger import GrantKey
 from tests.conftest import RunningService
 from tests.fake_ags import FakeAgs
 
@@ -125,8 +125,9 @@ def set_clock(running: RunningService, now: datetime) -> None:
 
 
 def claim_service(running: RunningService, hooks: ClaimHooks) -> ClaimService:
-    assert running.service.services is not None
-    return ClaimService.from_services(running.service.services, hooks)
+    services = running.service.services
+    assert services is not None
+    return ClaimService(services.catalog, services.pool, services.rewards, services.clock, hooks)
 
 
 async def crash(key: GrantKey) -> None:

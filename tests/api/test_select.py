@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from grpclib.client import Channel
 
-from challenge_service.api import selection as selection_api
 from tests.api.test_initialize import INITIALIZE, T0, db_execute, db_rows, set_clock, user
 from tests.conftest import RunningService
 from tests.events.conftest import EventClient
@@ -36,11 +34,10 @@ CAREER = [
 
 
 @pytest.fixture(autouse=True)
-def seeded_rng() -> Iterator[random.Random]:
-    previous = selection_api.RNG.source
-    selection_api.RNG.source = rng = random.Random(1234)
-    yield rng
-    selection_api.RNG.source = previous
+def seeded_rng(running: RunningService) -> random.Random:
+    assert running.service.services is not None
+    running.service.services.rng = rng = random.Random(1234)
+    return rng
 
 
 def assert_error(

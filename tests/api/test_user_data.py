@@ -55,11 +55,3 @@ async def test_delete_twice_answers_zero_counts(running: RunningService) -> None
     response = await running.http.delete(f"{running.base}/v1/users/me/data", headers={"X-Mock-User-Id": ME})
     assert response.status_code == 200
     assert response.json() == {"userId": ME, "deletedGoals": 0, "deletedGrants": 0}
-
-
-async def test_the_service_runs_the_retention_task(running: RunningService) -> None:
-    retention = running.service._retention
-    assert retention is not None
-    assert retention.retention.days == running.settings.retention_days
-    # One cycle on an empty database deletes nothing and does not fail.
-    assert await retention.run_once() == 0

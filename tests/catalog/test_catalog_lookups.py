@@ -6,6 +6,7 @@ import msgspec
 import pytest
 
 from challenge_service.catalog import Catalog, Challenge, Goal, Requirement, Reward, parse_catalog
+from challenge_service.errors import DomainError, ErrorCode
 
 
 def _parse(document: dict[str, Any]) -> Catalog:
@@ -44,6 +45,40 @@ def test_goal_lookup_knows_its_challenge(document: dict[str, Any]) -> None:
     assert goal.reward == Reward(type="WALLET", reward_id="GOLD", quantity=100)
     assert catalog.goal("nope") is None
     assert all(g.challenge_id == c.challenge_id for c in catalog.challenges for g in c.goals)
+
+
+def test_required_lookups_name_what_is_missing(document: dict[str, Any]) -> None:
+    catalog = _parse(document)
+
+    assert catalog.require_challenge("story") is catalog.challenge("story")
+    assert catalog.require_goal("story", "first-win") is catalog.goal("first-win")
+    cases = [
+        (
+            lambda: catalog.require_challenge("nope"),
+            ErrorCode.CHALLENGE_NOT_FOUND,
+            "challenge not found: nope",
+        ),
+        (
+            lambda: catalog.require_goal("nope", "first-win"),
+            ErrorCode.CHALLENGE_NOT_FOUND,
+            "challenge not found: nope",
+        ),
+        (
+            lambda: catalog.require_goal("story", "nope"),
+            ErrorCode.GOAL_NOT_FOUND,
+            "goal not found in challenge story: nope",
+        ),
+        # A goal of another challenge is not found in this one.
+        (
+            lambda: catalog.require_goal("story", "daily-login"),
+            ErrorCode.GOAL_NOT_FOUND,
+            "goal not found in challenge story: daily-login",
+        ),
+    ]
+    for lookup, code, message in cases:
+        with pytest.raises(DomainError) as refused:
+            lookup()
+        assert (refused.value.code, refused.value.message) == (code, message)
 
 
 def test_stat_goals_only_match_statistic_goals(document: dict[str, Any]) -> None:

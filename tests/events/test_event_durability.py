@@ -203,22 +203,6 @@ async def test_two_replicas_on_one_database_count_every_event_once(start_service
         )
 
 
-async def test_processed_ids_older_than_the_window_are_cleaned_up_in_batches(
-    start_service: StartService,
-) -> None:
-    svc = await start_service()
-    async with await psycopg.AsyncConnection.connect(svc.database_url, autocommit=True) as conn:
-        await conn.execute(
-            """INSERT INTO processed_events (event_id, processed_at)
-               SELECT 'old-' || i, now() - interval '25 hours' FROM generate_series(1, 5) AS i
-               UNION ALL SELECT 'new-' || i, now() - interval '23 hours' FROM generate_series(1, 3) AS i"""
-        )
-    assert await _events(svc).flusher.cleanup_event_ids(batch=2) == 5
-    async with await psycopg.AsyncConnection.connect(svc.database_url, autocommit=True) as conn:
-        cursor = await conn.execute("SELECT event_id FROM processed_events ORDER BY event_id")
-        assert [r[0] for r in await cursor.fetchall()] == ["new-1", "new-2", "new-3"]
-
-
 async def test_database_outage_durable_calls_get_unavailable_and_events_apply_on_recovery(
     start_service: StartService, own_database: tuple[EmbeddedPostgres, str]
 ) -> None:

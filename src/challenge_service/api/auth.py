@@ -7,8 +7,7 @@ from collections.abc import Mapping
 import structlog
 
 from challenge_service.api.deps import Authenticator
-from challenge_service.api.errors import permission_denied, unauthenticated
-from challenge_service.auth import AuthError, JwksVerifier, parse_bearer
+from challenge_service.auth import JwksVerifier, parse_bearer
 
 log = structlog.get_logger(__name__)
 
@@ -30,11 +29,7 @@ def mock_authenticator() -> Authenticator:
 
 def jwt_authenticator(verifier: JwksVerifier) -> Authenticator:
     async def authenticate(headers: Mapping[str, str]) -> str:
-        try:
-            return await verifier.verify(parse_bearer(headers.get("authorization")))
-        except AuthError as error:
-            if error.status == 403:
-                raise permission_denied(error.message) from None
-            raise unauthenticated(error.message) from None
+        # An AuthError leaves as 401 or 403 through api/errors.py.
+        return await verifier.verify(parse_bearer(headers.get("authorization")))
 
     return authenticate

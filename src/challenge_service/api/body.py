@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from challenge_service.api.errors import invalid_input
+from challenge_service.errors import invalid_input
 
 # Bounds on what a body may ask for; ids match the database columns (varchar(100)).
 MAX_ID_LENGTH = 100

@@ -7,26 +7,11 @@ from typing import Any
 from litestar import MediaType, Response, get
 from litestar.params import FromPath, FromQuery
 
-from challenge_service.api.deps import AnyRequest, Services
-from challenge_service.api.errors import challenge_not_found, invalid_input
+from challenge_service.api.deps import AnyRequest, current_user, services
 from challenge_service.api.views import encoder_for
 from challenge_service.api.wire import ChallengeList, ChallengeView
 from challenge_service.store.database import connection
 from challenge_service.store.progress import user_rows
-
-MAX_ID_LENGTH = 100
-
-
-def services(request: AnyRequest) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
-
-
-async def current_user(request: AnyRequest) -> str:
-    user_id = await services(request).authenticate(request.headers)
-    if len(user_id) > MAX_ID_LENGTH or not user_id.isprintable():
-        raise invalid_input(f"user id must be at most {MAX_ID_LENGTH} printable characters")
-    request.state.user_id = user_id  # for the request log line
-    return user_id
 
 
 def _json(parts: list[bytes]) -> Response[Any]:
@@ -57,9 +42,7 @@ async def get_challenge(
     svc = services(request)
     user_id = await current_user(request)
     catalog = svc.catalog
-    challenge = catalog.challenge(challenge_id)
-    if challenge is None:
-        raise challenge_not_found(challenge_id)
+    challenge = catalog.require_challenge(challenge_id)
     async with connection(svc.pool) as conn:
         rows = await user_rows(conn, user_id)
     return _json(encoder_for(catalog).challenges([challenge], rows, svc.clock(), active_only))

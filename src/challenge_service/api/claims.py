@@ -5,10 +5,8 @@ from __future__ import annotations
 from litestar import post
 from litestar.params import FromPath
 
-from challenge_service.api.challenges import current_user, services
-from challenge_service.api.claim_service import ClaimService
-from challenge_service.api.deps import AnyRequest
-from challenge_service.api.wire import ClaimResult, Reward, timestamp
+from challenge_service.api.deps import AnyRequest, claims, current_user
+from challenge_service.api.wire import ClaimResult, reward, timestamp
 
 
 @post(
@@ -19,11 +17,10 @@ from challenge_service.api.wire import ClaimResult, Reward, timestamp
 async def claim_goal(request: AnyRequest, challenge_id: FromPath[str], goal_id: FromPath[str]) -> ClaimResult:
     # The body is ignored: `{}`, none or anything else (SPEC §5).
     user_id = await current_user(request)
-    claimed = await ClaimService.from_services(services(request)).claim(user_id, challenge_id, goal_id)
-    reward = claimed.goal.reward
+    claimed = await claims(request).claim(user_id, challenge_id, goal_id)
     return ClaimResult(
         goal_id=claimed.goal.goal_id,
         status="claimed",
-        reward=Reward(reward.type, reward.reward_id, reward.quantity),
+        reward=reward(claimed.goal),
         claimed_at=timestamp(claimed.claimed_at),
     )

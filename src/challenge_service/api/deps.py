@@ -1,9 +1,15 @@
-"""What route handlers are given: the services they use and the authenticated player."""
+"""What route handlers are given: the services they use and the authenticated player.
+
+Plain functions a handler calls first thing, rather than Litestar's `Provide`: resolving two chained
+dependencies through Litestar costs about 8 µs of CPU per request, which the hot read path does not
+need to pay for two lines it can call itself.
+"""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,11 +17,15 @@ from litestar import Request
 from litestar.datastructures import State
 from psycopg_pool import AsyncConnectionPool
 
+from challenge_service.api.body import MAX_ID_LENGTH
+from challenge_service.assignments import Assignments
 from challenge_service.catalog import Catalog
+from challenge_service.claims.service import ClaimService
+from challenge_service.errors import invalid_input
 from challenge_service.rewards import RewardClient
 
 Clock = Callable[[], datetime]
-# Resolves the player from request headers; raises ServiceError (401/403) when it cannot.
+# Resolves the player from request headers; raises AuthError when it cannot.
 Authenticator = Callable[[Mapping[str, str]], Awaitable[str]]
 
 
@@ -32,6 +42,32 @@ class Services:
     authenticate: Authenticator
     rewards: RewardClient
     clock: Clock = utc_now
+    # Where random-select draws from; tests put a seeded one here.
+    rng: random.Random = field(default_factory=random.Random)
 
 
 AnyRequest = Request[Any, Any, State]
+
+
+def services(request: AnyRequest) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+async def current_user(request: AnyRequest) -> str:
+    """The authenticated player's id (401/403 through `AuthError` when there is none)."""
+    user_id = await services(request).authenticate(request.headers)
+    if len(user_id) > MAX_ID_LENGTH or not user_id.isprintable():
+        raise invalid_input(f"user id must be at most {MAX_ID_LENGTH} printable characters")
+    request.state.user_id = user_id  # for the request log line
+    return user_id
+
+
+def assignments(request: AnyRequest) -> Assignments:
+    """The goal-selection flows, over the catalog as it is now (one catalog for the whole request)."""
+    svc = services(request)
+    return Assignments(svc.catalog, svc.pool, svc.clock, svc.rng)
+
+
+def claims(request: AnyRequest) -> ClaimService:
+    svc = services(request)
+    return ClaimService(svc.catalog, svc.pool, svc.rewards, svc.clock)

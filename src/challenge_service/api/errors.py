@@ -1,4 +1,9 @@
-"""Errors are values with a stable `errorCode`, mapped to HTTP here and nowhere else (SPEC §5)."""
+"""Every error leaves the REST API here, as `{code, errorCode, message, details}`, and only here.
+
+Domains raise `DomainError` with a stable `ErrorCode` (`challenge_service/errors.py`); `WIRE` gives each
+code its HTTP status and the gRPC status code carried in `code`, as the Go reference does. Auth errors,
+database trouble and Litestar's own HTTP exceptions are mapped to the same shape.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +15,47 @@ from litestar import MediaType, Response
 from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
 
 from challenge_service.api.deps import AnyRequest
+from challenge_service.auth import AuthError
+from challenge_service.errors import DomainError, ErrorCode
 from challenge_service.store.database import DatabaseUnavailable, Overloaded
 
 log = structlog.get_logger(__name__)
 
-# gRPC status codes carried in the `code` field, as the Go reference does.
+# gRPC status codes.
 INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS, PERMISSION_DENIED = 3, 5, 6, 7
-FAILED_PRECONDITION, INTERNAL, UNAVAILABLE, UNAUTHENTICATED = 9, 13, 14, 16
+FAILED_PRECONDITION, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, UNAUTHENTICATED = 9, 12, 13, 14, 16
+
+# errorCode → (HTTP status, gRPC code).
+WIRE: dict[ErrorCode, tuple[int, int]] = {
+    ErrorCode.INVALID_INPUT: (400, INVALID_ARGUMENT),
+    ErrorCode.CHALLENGE_NOT_FOUND: (404, NOT_FOUND),
+    ErrorCode.GOAL_NOT_FOUND: (404, NOT_FOUND),
+    ErrorCode.INSUFFICIENT_GOALS: (400, INVALID_ARGUMENT),
+    ErrorCode.GOAL_NOT_ACTIVE: (400, FAILED_PRECONDITION),
+    ErrorCode.GOAL_ROTATED: (400, FAILED_PRECONDITION),
+    ErrorCode.GOAL_ALREADY_CLAIMED: (409, ALREADY_EXISTS),
+    ErrorCode.GOAL_NOT_COMPLETED: (400, FAILED_PRECONDITION),
+    ErrorCode.PREREQUISITES_NOT_MET: (400, FAILED_PRECONDITION),
+    ErrorCode.REWARD_GRANT_FAILED: (502, INTERNAL),
+    ErrorCode.CLAIM_IN_PROGRESS: (409, ALREADY_EXISTS),
+    ErrorCode.GRANT_IN_DOUBT: (409, ALREADY_EXISTS),
+    ErrorCode.GRANT_NOT_FOUND: (404, NOT_FOUND),
+    ErrorCode.GRANT_ALREADY_RESOLVED: (409, FAILED_PRECONDITION),
+    ErrorCode.UNAUTHENTICATED: (401, UNAUTHENTICATED),
+    ErrorCode.PERMISSION_DENIED: (403, PERMISSION_DENIED),
+    ErrorCode.UNAVAILABLE: (503, UNAVAILABLE),
+    ErrorCode.DATABASE_UNAVAILABLE: (503, UNAVAILABLE),
+    ErrorCode.NOT_FOUND: (404, NOT_FOUND),
+    ErrorCode.METHOD_NOT_ALLOWED: (405, UNIMPLEMENTED),
+    ErrorCode.INTERNAL: (500, INTERNAL),
+}
+
+_RETRY = {"Retry-After": "1"}
+HEADERS: dict[ErrorCode, Mapping[str, str]] = {
+    ErrorCode.UNAUTHENTICATED: {"WWW-Authenticate": "Bearer"},
+    ErrorCode.UNAVAILABLE: _RETRY,
+    ErrorCode.DATABASE_UNAVAILABLE: _RETRY,
+}
 
 
 class ErrorBody(msgspec.Struct, rename="camel"):
@@ -26,158 +65,53 @@ class ErrorBody(msgspec.Struct, rename="camel"):
     details: list[str] = msgspec.field(default_factory=list)
 
 
-class ServiceError(Exception):
-    def __init__(
-        self,
-        status: int,
-        code: int,
-        error_code: str,
-        message: str,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.error_code = error_code
-        self.message = message
-        self.headers = dict(headers or {})
-
-
-def invalid_input(message: str) -> ServiceError:
-    return ServiceError(400, INVALID_ARGUMENT, "INVALID_INPUT", message)
-
-
-def challenge_not_found(challenge_id: str) -> ServiceError:
-    return ServiceError(404, NOT_FOUND, "CHALLENGE_NOT_FOUND", f"challenge not found: {challenge_id}")
-
-
-def goal_not_found(goal_id: str, challenge_id: str) -> ServiceError:
-    return ServiceError(
-        404, NOT_FOUND, "GOAL_NOT_FOUND", f"goal not found in challenge {challenge_id}: {goal_id}"
-    )
-
-
-def insufficient_goals(available: int, requested: int) -> ServiceError:
-    return ServiceError(
-        400,
-        INVALID_ARGUMENT,
-        "INSUFFICIENT_GOALS",
-        "INSUFFICIENT_GOALS: no goals available for selection "
-        f"(available: {available}, requested: {requested})",
-    )
-
-
-def unauthenticated(message: str) -> ServiceError:
-    return ServiceError(401, UNAUTHENTICATED, "UNAUTHENTICATED", message, {"WWW-Authenticate": "Bearer"})
-
-
-def permission_denied(message: str) -> ServiceError:
-    return ServiceError(403, PERMISSION_DENIED, "PERMISSION_DENIED", message)
-
-
-def overloaded() -> ServiceError:
-    return ServiceError(
-        503, UNAVAILABLE, "UNAVAILABLE", "the service is overloaded; retry shortly", {"Retry-After": "1"}
-    )
-
-
-def database_unavailable() -> ServiceError:
-    return ServiceError(
-        503, UNAVAILABLE, "DATABASE_UNAVAILABLE", "the database is unavailable", {"Retry-After": "1"}
-    )
-
-
-# -- claim (SPEC §5) ------------------------------------------------------------------------------------
-
-
-def goal_not_completed(goal_id: str, status: str) -> ServiceError:
-    return ServiceError(
-        400, FAILED_PRECONDITION, "GOAL_NOT_COMPLETED", f"goal is not completed (status: {status}): {goal_id}"
-    )
-
-
-def goal_not_active(goal_id: str) -> ServiceError:
-    return ServiceError(400, FAILED_PRECONDITION, "GOAL_NOT_ACTIVE", f"goal is not active: {goal_id}")
-
-
-def goal_rotated(goal_id: str) -> ServiceError:
-    return ServiceError(
-        400, FAILED_PRECONDITION, "GOAL_ROTATED", f"goal has rotated since it was completed: {goal_id}"
-    )
-
-
-def goal_already_claimed(goal_id: str) -> ServiceError:
-    return ServiceError(409, ALREADY_EXISTS, "GOAL_ALREADY_CLAIMED", f"goal already claimed: {goal_id}")
-
-
-def prerequisites_not_met(goal_id: str, missing: list[str]) -> ServiceError:
-    return ServiceError(
-        400,
-        FAILED_PRECONDITION,
-        "PREREQUISITES_NOT_MET",
-        f"prerequisites not met for goal {goal_id}: {', '.join(missing)}",
-    )
-
-
-def reward_grant_failed(message: str) -> ServiceError:
-    return ServiceError(502, INTERNAL, "REWARD_GRANT_FAILED", message)
-
-
-def claim_in_progress(goal_id: str) -> ServiceError:
-    # Not in the SPEC table: another claim of this goal holds the ledger row (or died holding it).
-    return ServiceError(
-        409,
-        ALREADY_EXISTS,
-        "CLAIM_IN_PROGRESS",
-        f"a claim of this goal is already in progress; its reward is not granted twice: {goal_id}",
-    )
-
-
-def grant_in_doubt(goal_id: str) -> ServiceError:
-    # Not in the SPEC table: AGS may have granted the reward; an operator decides (grants resolve).
-    return ServiceError(
-        409,
-        ALREADY_EXISTS,
-        "GRANT_IN_DOUBT",
-        f"the reward grant of this goal is in doubt and awaits operator review: {goal_id}",
-    )
-
-
 _ENCODER = msgspec.json.Encoder()
 
 
-def error_response(error: ServiceError) -> Response[bytes]:
-    body = ErrorBody(code=error.code, error_code=error.error_code, message=error.message)
+def error_response(error: DomainError, status: int | None = None) -> Response[bytes]:
+    """The response for `error`; `status` overrides the table's where HTTP needs a finer answer (413)."""
+    wire_status, grpc_code = WIRE[error.code]
+    body = ErrorBody(code=grpc_code, error_code=error.code, message=error.message)
     return Response(
-        _ENCODER.encode(body), status_code=error.status, media_type=MediaType.JSON, headers=error.headers
+        _ENCODER.encode(body),
+        status_code=status or wire_status,
+        media_type=MediaType.JSON,
+        headers=dict(HEADERS.get(error.code, {})),
     )
 
 
-def _from_http_exception(exc: HTTPException) -> ServiceError:
+def _from_http_exception(exc: HTTPException) -> Response[bytes]:
     if isinstance(exc, NotFoundException):
-        return ServiceError(404, NOT_FOUND, "NOT_FOUND", exc.detail or "not found")
+        return error_response(DomainError(ErrorCode.NOT_FOUND, exc.detail or "not found"))
     if isinstance(exc, MethodNotAllowedException):
-        return ServiceError(405, 12, "METHOD_NOT_ALLOWED", exc.detail or "method not allowed")
+        response = error_response(
+            DomainError(ErrorCode.METHOD_NOT_ALLOWED, exc.detail or "method not allowed")
+        )
+        response.headers.update(exc.headers or {})  # Allow
+        return response
     if exc.status_code == 413:
-        return ServiceError(413, INVALID_ARGUMENT, "INVALID_INPUT", "request body too large")
+        return error_response(DomainError(ErrorCode.INVALID_INPUT, "request body too large"), status=413)
     if 400 <= exc.status_code < 500:
-        return invalid_input(exc.detail or "invalid request")
-    return ServiceError(exc.status_code, INTERNAL, "INTERNAL", exc.detail or "internal error")
+        return error_response(DomainError(ErrorCode.INVALID_INPUT, exc.detail or "invalid request"))
+    return error_response(DomainError(ErrorCode.INTERNAL, exc.detail or "internal error"), exc.status_code)
+
+
+def _from_auth_error(error: AuthError) -> DomainError:
+    code = ErrorCode.PERMISSION_DENIED if error.status == 403 else ErrorCode.UNAUTHENTICATED
+    return DomainError(code, error.message)
 
 
 def handle_exception(request: AnyRequest, exc: Exception) -> Response[bytes]:
-    """The single exception handler: every error leaves as `{code, errorCode, message, details}`."""
-    if isinstance(exc, ServiceError):
+    """The single exception handler of the REST API."""
+    if isinstance(exc, DomainError):
         return error_response(exc)
+    if isinstance(exc, AuthError):
+        return error_response(_from_auth_error(exc))
     if isinstance(exc, DatabaseUnavailable):
-        return error_response(database_unavailable())
+        return error_response(DomainError(ErrorCode.DATABASE_UNAVAILABLE, "the database is unavailable"))
     if isinstance(exc, Overloaded):
-        return error_response(overloaded())
+        return error_response(DomainError(ErrorCode.UNAVAILABLE, "the service is overloaded; retry shortly"))
     if isinstance(exc, HTTPException):
-        error = _from_http_exception(exc)
-        response = error_response(error)
-        if isinstance(exc, MethodNotAllowedException) and exc.headers:
-            response.headers.update(exc.headers)
-        return response
+        return _from_http_exception(exc)
     log.exception("unhandled error", path=request.url.path)
-    return error_response(ServiceError(500, INTERNAL, "INTERNAL", "internal error"))
+    return error_response(DomainError(ErrorCode.INTERNAL, "internal error"))

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from litestar import Response, get
 
-from challenge_service.api.deps import AnyRequest, Services
+from challenge_service.api.deps import AnyRequest, services
 from challenge_service.api.wire import Health
 from challenge_service.store.database import ping
 
 
 @get("/healthz", summary="Liveness and database reachability", include_in_schema=True)
 async def healthz(request: AnyRequest) -> Response[Health]:
-    services: Services = request.app.state.services
-    if await ping(services.pool):
+    if await ping(services(request).pool):
         return Response(Health("healthy"))
     return Response(Health("unhealthy"), status_code=503, headers={"Retry-After": "1"})

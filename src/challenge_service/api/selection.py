@@ -1,64 +1,32 @@
-"""Choosing goals in one challenge: batch-select and random-select (SPEC §5)."""
+"""`POST …/goals/batch-select` and `…/goals/random-select`: activate goals of one challenge."""
 
 from __future__ import annotations
 
-import random
-from collections.abc import Sequence
-from datetime import datetime
+from typing import NamedTuple
 
 from litestar import post
 from litestar.params import FromPath
 
-from challenge_service.api.assignments import requirement, reward, row_expiry, with_challenge
-from challenge_service.api.body import parse_body
-from challenge_service.api.challenges import current_user, services
-from challenge_service.api.deps import AnyRequest
-from challenge_service.api.errors import challenge_not_found, goal_not_found, insufficient_goals
-from challenge_service.api.wire import GoalSelection, SelectedGoal, timestamp
-from challenge_service.catalog import Catalog, Challenge, Goal
-from challenge_service.rules import selection
-from challenge_service.rules.progress import Progress, displayed, view
-from challenge_service.store.assignments import (
-    AnyConnection,
-    insert_rows,
-    lock_rows,
-    update_rows,
-    user_transaction,
-)
+from challenge_service.api.body import Body, parse_body
+from challenge_service.api.deps import AnyRequest, assignments, current_user
+from challenge_service.api.wire import GoalSelection, goal_selection
+from challenge_service.assignments import Assignments
+from challenge_service.catalog import Challenge
 
 
-class RandomSource:
-    """Where random-select draws from; tests set `RNG.source` to a seeded `random.Random`."""
-
-    def __init__(self) -> None:
-        self.source = random.Random()
-
-
-RNG = RandomSource()
+class _Selecting(NamedTuple):
+    goals: Assignments
+    user_id: str
+    challenge: Challenge
+    body: Body
 
 
-def selected_goal(goal: Goal, row: Progress, now: datetime) -> SelectedGoal:
-    shown = view(goal, row, now)
-    return SelectedGoal(
-        goal_id=goal.goal_id,
-        name=goal.name,
-        description=goal.description,
-        requirement=requirement(goal),
-        reward=reward(goal),
-        status=shown.status,
-        progress=displayed(goal, shown),
-        target=goal.requirement.target_value,
-        is_active=shown.is_active,
-        assigned_at=timestamp(shown.assigned_at),
-        expires_at=row_expiry(goal, shown),
-    )
-
-
-def _challenge(catalog: Catalog, challenge_id: str) -> Challenge:
-    challenge = catalog.challenge(challenge_id)
-    if challenge is None:
-        raise challenge_not_found(challenge_id)
-    return challenge
+async def _read(request: AnyRequest, challenge_id: str) -> _Selecting:
+    """What both selections read first, in the order a request is refused: auth, path, body."""
+    goals = assignments(request)
+    user_id = await current_user(request)
+    challenge = goals.catalog.require_challenge(challenge_id)
+    return _Selecting(goals, user_id, challenge, parse_body(await request.body()))
 
 
 @post(
@@ -67,24 +35,10 @@ def _challenge(catalog: Catalog, challenge_id: str) -> Challenge:
     summary="Activate chosen goals of a challenge",
 )
 async def batch_select(request: AnyRequest, challenge_id: FromPath[str]) -> GoalSelection:
-    svc = services(request)
-    user_id = await current_user(request)
-    catalog = svc.catalog  # one catalog for the whole request, even if a reload swaps it meanwhile
-    challenge = _challenge(catalog, challenge_id)
-    body = parse_body(await request.body())
+    goals, user_id, challenge, body = await _read(request, challenge_id)
     goal_ids = body.id_list("goal_ids")
     replace_existing = body.boolean("replace_existing", default=False)
-    chosen = []
-    for goal_id in goal_ids:
-        goal = catalog.goal(goal_id)
-        if goal is None or goal.challenge_id != challenge_id:
-            raise goal_not_found(goal_id, challenge_id)
-        chosen.append(goal)
-    now = svc.clock()
-    async with user_transaction(svc.pool, user_id) as conn:
-        rows = await lock_rows(conn, user_id, [g.goal_id for g in challenge.goals])
-        result = await _select(conn, user_id, catalog, challenge, chosen, rows, now, replace_existing)
-    return _response(challenge, chosen, result, rows, now)
+    return goal_selection(await goals.batch_select(user_id, challenge, goal_ids, replace_existing))
 
 
 @post(
@@ -93,58 +47,11 @@ async def batch_select(request: AnyRequest, challenge_id: FromPath[str]) -> Goal
     summary="Activate randomly chosen available goals of a challenge",
 )
 async def random_select(request: AnyRequest, challenge_id: FromPath[str]) -> GoalSelection:
-    svc = services(request)
-    user_id = await current_user(request)
-    catalog = svc.catalog  # one catalog for the whole request, even if a reload swaps it meanwhile
-    challenge = _challenge(catalog, challenge_id)
-    body = parse_body(await request.body())
+    goals, user_id, challenge, body = await _read(request, challenge_id)
     count = body.positive_int("count")
     replace_existing = body.boolean("replace_existing", default=False)
     exclude_active = body.boolean("exclude_active", default=False)
-    now = svc.clock()
-    # Prerequisites may live in other challenges; their rows are read (and locked) with the challenge's.
-    wanted = {g.goal_id for g in challenge.goals} | selection.prerequisite_ids(challenge.goals)
-    async with user_transaction(svc.pool, user_id) as conn:
-        rows = await lock_rows(conn, user_id, wanted)
-        # Replacing deactivates the active goals, so picking them again would be no choice at all.
-        pool = selection.random_pool(
-            catalog, challenge, rows, now, exclude_active=exclude_active or replace_existing
-        )
-        if not pool:
-            raise insufficient_goals(0, count)
-        chosen = selection.sample(pool, count, RNG.source)
-        result = await _select(conn, user_id, catalog, challenge, chosen, rows, now, replace_existing)
-    return _response(challenge, chosen, result, rows, now)
-
-
-async def _select(
-    conn: AnyConnection,
-    user_id: str,
-    catalog: Catalog,
-    challenge: Challenge,
-    chosen: Sequence[Goal],
-    rows: dict[str, Progress],
-    now: datetime,
-    replace_existing: bool,
-) -> selection.Selection:
-    """The step both selections share: decide with the pure rules, then write what changed."""
-    result = selection.select(challenge, chosen, rows, now, replace_existing)
-    await insert_rows(conn, user_id, with_challenge(catalog, result.changes.created), now)
-    await update_rows(conn, user_id, with_challenge(catalog, result.changes.updated), now)
-    return result
-
-
-def _response(
-    challenge: Challenge,
-    chosen: Sequence[Goal],
-    result: selection.Selection,
-    rows: dict[str, Progress],
-    now: datetime,
-) -> GoalSelection:
-    after = result.changes.merged(rows)
-    return GoalSelection(
-        selected_goals=[selected_goal(goal, after[goal.goal_id], now) for goal in chosen],
-        challenge_id=challenge.challenge_id,
-        total_active_goals=result.total_active,
-        replaced_goals=result.replaced,
+    selected = await goals.random_select(
+        user_id, challenge, count, replace_existing=replace_existing, exclude_active=exclude_active
     )
+    return goal_selection(selected)

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import structlog
 from litestar import delete
 
-from challenge_service.api.challenges import current_user, services
-from challenge_service.api.deps import AnyRequest
+from challenge_service.api.deps import AnyRequest, current_user, services
 from challenge_service.api.wire import UserDataDeleted
-from challenge_service.store.assignments import lock_user
-from challenge_service.store.database import connection
-from challenge_service.store.retention import delete_user_data
-
-log = structlog.get_logger(__name__)
+from challenge_service.user_data import erase
 
 
 @delete(
@@ -22,9 +16,5 @@ log = structlog.get_logger(__name__)
 )
 async def delete_my_data(request: AnyRequest) -> UserDataDeleted:
     user_id = await current_user(request)
-    async with connection(services(request).pool) as conn, conn.transaction():
-        # The player's REST write lock: a concurrent initialize/select cannot re-create a row halfway.
-        await lock_user(conn, user_id)
-        goals, grants = await delete_user_data(conn, user_id)
-    log.info("user data deleted", user_id=user_id, goals=goals, grants=grants)
-    return UserDataDeleted(user_id=user_id, deleted_goals=goals, deleted_grants=grants)
+    erased = await erase(services(request).pool, user_id)
+    return UserDataDeleted(user_id=user_id, deleted_goals=erased.goals, deleted_grants=erased.grants)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import msgspec
 
 from challenge_service.catalog.model import Challenge, Goal
+from challenge_service.errors import challenge_not_found, goal_not_found
 
 
 class Catalog:
@@ -68,6 +69,22 @@ class Catalog:
 
     def goal(self, goal_id: str) -> Goal | None:
         return self._goal_by_id.get(goal_id)
+
+    def require_challenge(self, challenge_id: str) -> Challenge:
+        """The challenge a request names, or `CHALLENGE_NOT_FOUND`."""
+        challenge = self._challenge_by_id.get(challenge_id)
+        if challenge is None:
+            raise challenge_not_found(challenge_id)
+        return challenge
+
+    def require_goal(self, challenge_id: str, goal_id: str) -> Goal:
+        """The goal a request names within a challenge: `CHALLENGE_NOT_FOUND` for an unknown challenge,
+        `GOAL_NOT_FOUND` for a goal that is unknown or belongs to another challenge."""
+        self.require_challenge(challenge_id)
+        goal = self._goal_by_id.get(goal_id)
+        if goal is None or goal.challenge_id != challenge_id:
+            raise goal_not_found(goal_id, challenge_id)
+        return goal
 
     def stat_goals(self, stat_code: str) -> tuple[Goal, ...]:
         """Statistic goals fed by `stat_code`; login goals never match, whatever their label."""

@@ -49,7 +49,6 @@ class EventPipeline:
             catalog,
             clock,
             interval_s=settings.flush_interval_s,
-            dedup_hours=settings.event_dedup_hours,
         )
         self.ingest = EventIngest(self.buffer, catalog, settings.namespace, durable=durable)
 

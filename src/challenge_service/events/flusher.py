@@ -36,8 +36,6 @@ log = structlog.get_logger(__name__)
 _DATA_ERRORS = (psycopg.errors.DataError, psycopg.errors.IntegrityError)
 BACKOFF_MIN_S = 0.05
 BACKOFF_MAX_S = 1.0
-CLEANUP_EVERY_S = 600.0
-CLEANUP_BATCH = 10_000
 
 
 class Flusher:
@@ -49,32 +47,24 @@ class Flusher:
         clock: Callable[[], datetime],
         *,
         interval_s: float,
-        dedup_hours: int = 24,
     ) -> None:
         self.buffer = buffer
         self.pool = pool
         self.catalog = catalog
         self.clock = clock
         self.interval_s = interval_s
-        self.dedup_hours = dedup_hours
         self.flushes = 0
         self.failures = 0
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
-        self._cleanup_task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="flusher")
-        self._cleanup_task = asyncio.create_task(self._cleanup_loop(), name="event-id-cleanup")
 
     async def stop(self, timeout_s: float) -> bool:
         """Flush everything buffered (retrying within `timeout_s`), then stop. True when empty."""
         self._stopping = True
         self.buffer.wake.set()
-        if self._cleanup_task is not None:
-            self._cleanup_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._cleanup_task
         if self._task is None:
             return self.buffer.empty
         try:
@@ -201,27 +191,6 @@ class Flusher:
                 rows.append((user, goal_id, entry.value, entry.add, entry.inc, *goal, now, ids))
                 ids = None
         return rows
-
-    # ---- processed_events cleanup -----------------------------------------------------------------
-
-    async def _cleanup_loop(self) -> None:
-        while True:
-            try:
-                await self.cleanup_event_ids()
-            except Exception as error:
-                log.warning("event id cleanup failed; will retry", error=str(error))
-            await asyncio.sleep(CLEANUP_EVERY_S)
-
-    async def cleanup_event_ids(self, batch: int = CLEANUP_BATCH) -> int:
-        """Delete ids older than the dedup window, `batch` rows per statement."""
-        total = 0
-        while True:
-            async with self.pool.connection() as conn:
-                deleted = await sql.delete_expired_event_ids(conn, self.dedup_hours, batch)
-            total += deleted
-            if deleted < batch:
-                return total
-            await asyncio.sleep(0.01)  # let the event path breathe between batches
 
 
 def _goal_columns(catalog: Catalog, goal_id: str, now: datetime) -> sql.GoalColumns | None:

@@ -102,18 +102,6 @@ ON CONFLICT (event_id) DO NOTHING
 RETURNING event_id
 """
 
-# Bounded batches, skipping rows another replica's cleanup is deleting right now.
-_DELETE_EXPIRED_IDS = """
-DELETE FROM processed_events
-WHERE event_id IN (
-    SELECT event_id FROM processed_events
-    WHERE processed_at < now() - make_interval(hours => %s)
-    ORDER BY processed_at
-    LIMIT %s
-    FOR UPDATE SKIP LOCKED
-)
-"""
-
 
 async def create_staging_table(conn: psycopg.AsyncConnection[Any]) -> None:
     """Give a new connection its `flush_staging`: a temporary table lives as long as its session."""
@@ -140,8 +128,3 @@ async def record_event_ids(conn: psycopg.AsyncConnection[Any], event_ids: Sequen
     """Record ids as processed; return those that were new (the events this flush may apply)."""
     cursor = await conn.execute(_RECORD_IDS, (list(event_ids),))
     return {row[0] for row in await cursor.fetchall()}
-
-
-async def delete_expired_event_ids(conn: psycopg.AsyncConnection[Any], hours: int, limit: int) -> int:
-    cursor = await conn.execute(_DELETE_EXPIRED_IDS, (hours, limit))
-    return cursor.rowcount

@@ -1,4 +1,4 @@
-"""Operator commands for the reward ledger: `challenge-service grants list | resolve` (SPEC §5 claim).
+"""`challenge-service grants list | resolve`: the operator's ledger commands on the command line.
 
 A grant left 'pending' after its claim ended (the process died between calling AGS and recording the
 outcome) or marked 'in_doubt' (AGS gave no clear answer) blocks further claims of that goal for that
@@ -15,68 +15,15 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Literal, TextIO
+from datetime import UTC
+from typing import TextIO
 
 import psycopg
 
-from challenge_service.store import ledger
-from challenge_service.store.ledger import Grant, GrantKey, GrantState
-
-STATES: tuple[GrantState, ...] = ("pending", "in_doubt", "granted", "failed")
-Resolution = Literal["granted", "failed"]
-
-
-class OperatorError(Exception):
-    """The command cannot do what was asked; the message says why (exit status 1)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Resolved:
-    grant: Grant
-    # Resolving as granted marks the goal claimed only while its row is still in the granted period.
-    goal_marked_claimed: bool
-
-
-async def list_grants(
-    conn: psycopg.AsyncConnection[object],
-    states: Sequence[GrantState] = ledger.UNRESOLVED,
-    older_than_s: float = 0,
-) -> list[Grant]:
-    """Ledger rows in `states` whose last change is at least `older_than_s` seconds old, oldest first."""
-    if older_than_s < 0:
-        raise OperatorError("--older-than must be >= 0")
-    return await ledger.list_grants(conn, tuple(states), older_than_s)
-
-
-async def resolve_grant(
-    conn: psycopg.AsyncConnection[object], key: GrantKey, resolution: Resolution, now: datetime | None = None
-) -> Resolved:
-    """Settle an unresolved ('pending' or 'in_doubt') grant after checking AGS by hand."""
-    note = f"resolved as {resolution} by an operator"
-    async with conn.transaction():
-        await ledger.lock_progress_of(conn, key)  # lock order: progress row, then ledger row
-        grant = await ledger.get_grant(conn, key, lock=True)
-        if grant is None:
-            raise OperatorError(
-                f"no grant for user={key.user_id!r} goal={key.goal_id!r} period={key.period!r}"
-            )
-        if grant.state not in ledger.UNRESOLVED:
-            raise OperatorError(
-                f"grant is already {grant.state}; only pending or in_doubt grants are resolved"
-            )
-        if resolution == "granted":
-            claimed = await ledger.mark_granted(conn, key, now or datetime.now(UTC))
-        else:
-            await ledger.mark_not_granted(conn, key, "failed", note)
-            claimed = False
-        updated = await ledger.get_grant(conn, key)
-    assert updated is not None
-    return Resolved(updated, claimed)
-
-
-# -- command line ----------------------------------------------------------------------------------------
+from challenge_service.claims import ledger
+from challenge_service.claims.grants import STATES, Resolution, list_grants, resolve_grant
+from challenge_service.claims.ledger import Grant, GrantKey, GrantState
+from challenge_service.errors import DomainError
 
 _HEADER = ("USER", "GOAL", "PERIOD", "STATE", "ATTEMPTS", "UPDATED", "REWARD", "LAST_ERROR")
 
@@ -153,7 +100,7 @@ def run_grants(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             return asyncio.run(run_list(conninfo, args.state, args.older_than))
         key = GrantKey(args.user, args.goal, args.period)
         return asyncio.run(run_resolve(conninfo, key, args.resolution))
-    except (OperatorError, psycopg.Error) as error:
+    except (DomainError, psycopg.Error) as error:
         print(f"challenge-service grants: {error}", file=sys.stderr)
         return 1
     finally:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 import psycopg
 import pytest
 
-from challenge_service.api.claim_service import ClaimHooks
-from challenge_service.operator import OperatorError, list_grants, resolve_grant
-from challenge_service.store.ledger import GrantKey
+from challenge_service.claims.grants import list_grants, resolve_grant
+from challenge_service.claims.ledger import GrantKey
+from challenge_service.claims.service import ClaimHooks
+from challenge_service.errors import DomainError, ErrorCode
 from tests.api.test_claim import (
     NOW,
     TODAY_END,
@@ -43,6 +44,12 @@ async def put_grant(database_url: str, key: GrantKey, state: str, *, age_s: int 
         )
 
 
+async def refusal(call: Awaitable[object]) -> DomainError:
+    with pytest.raises(DomainError) as refused:
+        await call
+    return refused.value
+
+
 @pytest.fixture
 async def conn(database_url: str) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as connection:
@@ -61,8 +68,7 @@ async def test_list_shows_unresolved_grants_oldest_first(
     assert [g.user_id for g in await list_grants(conn, older_than_s=60)] == ["b"]
     assert [g.user_id for g in await list_grants(conn, ("pending",))] == ["a"]
     assert [g.user_id for g in await list_grants(conn, ("failed",))] == ["d"]
-    with pytest.raises(OperatorError):
-        await list_grants(conn, older_than_s=-1)
+    assert (await refusal(list_grants(conn, older_than_s=-1))).code == ErrorCode.INVALID_INPUT
 
 
 async def test_resolve_as_granted_marks_the_goal_claimed(
@@ -77,8 +83,11 @@ async def test_resolve_as_granted_marks_the_goal_claimed(
     assert resolved.grant.state == "granted"
     assert await progress_status(database_url, "first-login") == ("claimed", NOW)
     assert await list_grants(conn) == []
-    with pytest.raises(OperatorError, match="already granted"):
-        await resolve_grant(conn, KEY, "failed")
+    refused = await refusal(resolve_grant(conn, KEY, "failed"))
+    assert (refused.code, refused.message) == (
+        ErrorCode.GRANT_ALREADY_RESOLVED,
+        "grant is already granted; only pending or in_doubt grants are resolved",
+    )
 
 
 async def test_resolve_as_failed_makes_the_goal_claimable(
@@ -113,8 +122,11 @@ async def test_resolve_never_claims_a_newer_period(
 
 
 async def test_resolve_of_an_unknown_grant_is_refused(conn: psycopg.AsyncConnection[Any]) -> None:
-    with pytest.raises(OperatorError, match="no grant"):
-        await resolve_grant(conn, KEY, "granted")
+    refused = await refusal(resolve_grant(conn, KEY, "granted"))
+    assert (refused.code, refused.message) == (
+        ErrorCode.GRANT_NOT_FOUND,
+        f"no grant for user={USER!r} goal='first-login' period=''",
+    )
 
 
 async def test_crash_then_operator_list_and_resolve(running: RunningService) -> None:

@@ -1,4 +1,4 @@
-"""The reward ledger (`reward_grants`) and the progress-row writes of a claim (SPEC §5 claim).
+"""The reward ledger (`reward_grants`) and the progress-row writes of a claim: the claim domain's SQL.
 
 Lock order, in every transaction here: the `user_goal_progress` row first, then the ledger row. Claims,
 their outcome recording and operator resolutions all follow it, so they cannot deadlock each other.

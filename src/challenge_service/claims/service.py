@@ -1,6 +1,6 @@
-"""Claiming a goal's reward: exactly one grant per goal per rotation period (SPEC §5 claim).
+"""Claiming a goal's reward: exactly one grant per goal per rotation period.
 
-    tx1 (short)   lock the progress row, run the checks in SPEC order, record the attempt in the ledger
+    tx1 (short)   lock the progress row, run the checks in order (rules.py), record the attempt in the ledger
                   ('pending'), commit
     grant         call the reward client outside any transaction and without holding a connection
     tx2           success: ledger 'granted' and the goal 'claimed', together
@@ -21,13 +21,11 @@ from typing import Literal
 import structlog
 from psycopg_pool import AsyncConnectionPool
 
-from challenge_service.api import errors
-from challenge_service.api.deps import Clock, Services
 from challenge_service.catalog import Catalog, Goal
+from challenge_service.claims import errors, ledger
+from challenge_service.claims.rules import claim_period, refusal
+from challenge_service.errors import DomainError
 from challenge_service.rewards import RewardClient, RewardGrantError
-from challenge_service.rules.periods import claim_period
-from challenge_service.rules.progress import Progress, is_rotated, view
-from challenge_service.store import ledger
 from challenge_service.store.database import connection
 from challenge_service.store.progress import user_rows
 
@@ -59,35 +57,7 @@ class Claimed:
     claimed_at: datetime
 
 
-def refusal(
-    goal: Goal, row: Progress | None, rows: dict[str, Progress], catalog: Catalog, now: datetime
-) -> errors.ServiceError | None:
-    """The first failed check of SPEC §5 claim, in order, for a goal known to be in its challenge."""
-    if row is None:
-        return errors.goal_not_completed(goal.goal_id, "not_started")
-    if not row.is_active:
-        return errors.goal_not_active(goal.goal_id)
-    if is_rotated(row, now):
-        return errors.goal_rotated(goal.goal_id)
-    if row.status == "claimed":
-        return errors.goal_already_claimed(goal.goal_id)
-    if row.status != "completed":
-        return errors.goal_not_completed(goal.goal_id, row.status)
-    missing = [
-        prerequisite
-        for prerequisite in goal.prerequisites
-        if not _done(catalog.goal(prerequisite), rows.get(prerequisite), now)
-    ]
-    if missing:
-        return errors.prerequisites_not_met(goal.goal_id, missing)
-    return None
-
-
-def _done(goal: Goal | None, row: Progress | None, now: datetime) -> bool:
-    return goal is not None and row is not None and view(goal, row, now).status in ("completed", "claimed")
-
-
-def _ledger_refusal(grant: ledger.Grant) -> errors.ServiceError:
+def _ledger_refusal(grant: ledger.Grant) -> DomainError:
     if grant.state == "granted":
         return errors.goal_already_claimed(grant.goal_id)
     if grant.state == "in_doubt":
@@ -101,7 +71,7 @@ class ClaimService:
         catalog: Catalog,
         pool: AsyncConnectionPool,
         rewards: RewardClient,
-        clock: Clock,
+        clock: Callable[[], datetime],
         hooks: ClaimHooks | None = None,
     ) -> None:
         self._catalog = catalog
@@ -110,12 +80,8 @@ class ClaimService:
         self._clock = clock
         self._hooks = hooks or ClaimHooks()
 
-    @classmethod
-    def from_services(cls, services: Services, hooks: ClaimHooks | None = None) -> ClaimService:
-        return cls(services.catalog, services.pool, services.rewards, services.clock, hooks)
-
     async def claim(self, user_id: str, challenge_id: str, goal_id: str) -> Claimed:
-        goal = self._goal(challenge_id, goal_id)
+        goal = self._catalog.require_goal(challenge_id, goal_id)
         now = self._clock()
         key = await self._begin(user_id, goal, now)
         await self._hooks.before_grant(key)
@@ -142,15 +108,6 @@ class ClaimService:
             log.warning("claim_granted_after_rotation", user_id=user_id, goal_id=goal.goal_id)
         log.info("goal_claimed", user_id=user_id, goal_id=goal.goal_id, period=key.period)
         return Claimed(goal, now)
-
-    def _goal(self, challenge_id: str, goal_id: str) -> Goal:
-        challenge = self._catalog.challenge(challenge_id)
-        if challenge is None:
-            raise errors.challenge_not_found(challenge_id)
-        goal = self._catalog.goal(goal_id)
-        if goal is None or goal.challenge_id != challenge_id:
-            raise errors.goal_not_found(goal_id, challenge_id)
-        return goal
 
     async def _begin(self, user_id: str, goal: Goal, now: datetime) -> ledger.GrantKey:
         """tx1: checks under the progress-row lock, then the ledger's 'pending' row, committed."""

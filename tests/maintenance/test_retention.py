@@ -1,5 +1,5 @@
-"""Retention (issue 7 item 4): expired rotating rows are deleted in bounded batches; rows that guard a
-reward against a second claim are kept."""
+"""Retention: expired rotating rows are deleted in bounded batches; rows that guard a reward against a
+second claim are kept."""
 
 from __future__ import annotations
 
@@ -12,10 +12,14 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from challenge_service.catalog import load_catalog
-from challenge_service.retention import RetentionTask, reselectable_goal_ids
+from challenge_service.maintenance.retention import (
+    _DELETE_EXPIRED,
+    RetentionTask,
+    delete_expired_batch,
+    reselectable_goal_ids,
+)
 from challenge_service.store.database import create_pool
-from challenge_service.store.retention import _DELETE_EXPIRED, delete_expired_batch, delete_user_data
-from tests.conftest import REPO
+from tests.conftest import REPO, RunningService
 
 NOW = datetime(2025, 3, 20, 12, 0, tzinfo=UTC)
 CUTOFF = NOW - timedelta(days=7)
@@ -205,18 +209,11 @@ async def test_a_database_error_does_not_stop_the_task(pool: AsyncConnectionPool
     assert calls >= 2  # the failed cycle was logged and the next one ran
 
 
-async def test_delete_user_data_removes_only_that_players_rows(conn: psycopg.AsyncConnection[object]) -> None:
-    await put(conn, "gone", RESELECTABLE, OLD)
-    await put(conn, "gone", NO_ROTATION, None, "claimed")
-    await put(conn, "stays", NO_ROTATION, None, "claimed")
-    for user in ("gone", "stays"):
-        await conn.execute(
-            """INSERT INTO reward_grants (user_id, goal_id, period, reward_type, reward_id, quantity, state)
-               VALUES (%s, %s, '', 'WALLET', 'GOLD', 100, 'granted')""",
-            (user, NO_ROTATION),
-        )
-    async with conn.transaction():
-        assert await delete_user_data(conn, "gone") == (2, 1)
-    assert await remaining(conn) == {("stays", NO_ROTATION)}
-    cursor = await conn.execute("SELECT user_id FROM reward_grants")
-    assert await cursor.fetchall() == [("stays",)]
+async def test_the_service_runs_retention_and_event_id_cleanup(running: RunningService) -> None:
+    maintenance = running.service._maintenance
+    assert maintenance is not None
+    assert maintenance.retention.retention.days == running.settings.retention_days
+    assert maintenance.event_ids.dedup_hours == running.settings.event_dedup_hours
+    # One cycle of each on an empty database deletes nothing and does not fail.
+    assert await maintenance.retention.run_once() == 0
+    assert await maintenance.event_ids.run_once() == 0
