@@ -29,9 +29,9 @@ REFUSED = {"GOAL_ALREADY_CLAIMED", "CLAIM_IN_PROGRESS"}
 class SlowRewards(MockRewardClient):
     """Holds each grant open a while, so the other claims arrive while it is in flight."""
 
-    async def grant(self, user_id: str, reward: RewardLike) -> None:
+    async def grant(self, user_id: str, reward: RewardLike, grant_id: str) -> None:
         await asyncio.sleep(0.05)
-        await super().grant(user_id, reward)
+        await super().grant(user_id, reward, grant_id)
 
 
 async def claim_all(running: RunningService, n: int = CONCURRENT) -> list[httpx.Response]:

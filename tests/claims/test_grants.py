@@ -130,17 +130,21 @@ async def test_resolve_of_an_unknown_grant_is_refused(conn: psycopg.AsyncConnect
 
 
 async def test_crash_then_operator_list_and_resolve(running: RunningService) -> None:
-    """The whole story: the process dies after AGS granted; claims refuse; an operator settles it."""
+    """The whole story: the process dies around the grant; claims refuse; an operator settles it."""
     url = running.settings.database_url
     rewards = use_mock_rewards(running)
     for goal_id in ("first-login", "first-match"):
         await put_row(url, goal_id, "onboarding")
     # first-match needs complete-tutorial; give it one so only the crash matters.
     await put_row(url, "complete-tutorial", "onboarding", "claimed")
-    for goal_id in ("first-login", "first-match"):
+    # first-login dies after AGS granted it, first-match before AGS heard of it.
+    for goal_id, hooks in (
+        ("first-login", ClaimHooks(after_grant=crash)),
+        ("first-match", ClaimHooks(before_grant=crash)),
+    ):
         with pytest.raises(RuntimeError):
-            await claim_service(running, ClaimHooks(after_grant=crash)).claim(USER, "onboarding", goal_id)
-    assert len(rewards.grants) == 2
+            await claim_service(running, hooks).claim(USER, "onboarding", goal_id)
+    assert [grant.reward.reward_id for grant in rewards.grants] == ["GOLD"]
     assert_error(await claim(running, "onboarding", "first-login"), 409, 6, "CLAIM_IN_PROGRESS")
 
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
@@ -155,7 +159,7 @@ async def test_crash_then_operator_list_and_resolve(running: RunningService) -> 
 
     assert_error(await claim(running, "onboarding", "first-login"), 409, 6, "GOAL_ALREADY_CLAIMED")
     assert (await claim(running, "onboarding", "first-match")).status_code == 200
-    assert len(rewards.grants) == 3
+    assert len(rewards.grants) == 2
     assert [row[:3] for row in await ledger_rows(url, "first-match")] == [("", "granted", 2)]
 
 

@@ -8,7 +8,8 @@
 
 A claim that finds the ledger row 'pending' (another claim is granting, or one died mid-grant),
 'in_doubt' or 'granted' never calls the reward client, so no grant is ever repeated blindly; only a
-verified failure is retried. Unresolved rows wait for an operator (`challenge-service grants`).
+verified failure is retried. Unresolved rows are the reconciler's (`reconciler.py`), which settles them
+with AGS; every attempt of a row, the claim's and the reconciler's, carries the row's grant id.
 """
 
 from __future__ import annotations
@@ -83,15 +84,15 @@ class ClaimService:
     async def claim(self, user_id: str, challenge_id: str, goal_id: str) -> Claimed:
         goal = self._catalog.require_goal(challenge_id, goal_id)
         now = self._clock()
-        key = await self._begin(user_id, goal, now)
+        key, grant_id = await self._begin(user_id, goal, now)
         await self._hooks.before_grant(key)
         try:
-            await self._rewards.grant(user_id, goal.reward)
+            await self._rewards.grant(user_id, goal.reward, grant_id)
         except RewardGrantError as error:
             await self._record_failure(key, error.message, in_doubt=error.in_doubt)
             raise errors.reward_grant_failed(
                 f"reward grant failed: {error.message}"
-                + ("; the outcome is unknown, so it is not retried automatically" if error.in_doubt else "")
+                + ("; the outcome is unknown and is being settled with AGS" if error.in_doubt else "")
             ) from None
         except Exception as error:
             # Not the client's declared failure (a bug, an unexpected transport error): whether AGS
@@ -109,8 +110,9 @@ class ClaimService:
         log.info("goal_claimed", user_id=user_id, goal_id=goal.goal_id, period=key.period)
         return Claimed(goal, now)
 
-    async def _begin(self, user_id: str, goal: Goal, now: datetime) -> ledger.GrantKey:
-        """tx1: checks under the progress-row lock, then the ledger's 'pending' row, committed."""
+    async def _begin(self, user_id: str, goal: Goal, now: datetime) -> tuple[ledger.GrantKey, str]:
+        """tx1: checks under the progress-row lock, then the ledger's 'pending' row, committed; the row's
+        key and grant id."""
         async with connection(self._pool) as conn, conn.transaction():
             row = await ledger.lock_progress(conn, user_id, goal.goal_id)
             rows = await user_rows(conn, user_id) if goal.prerequisites and row is not None else {}
@@ -123,13 +125,14 @@ class ClaimService:
             started, grant = await ledger.begin_attempt(conn, key, row.expires_at, goal.reward)
             if not started:
                 raise _ledger_refusal(grant)
-        return key
+        return key, grant.grant_id
 
     async def _record_failure(self, key: ledger.GrantKey, message: str, *, in_doubt: bool) -> None:
         state: Literal["failed", "in_doubt"] = "in_doubt" if in_doubt else "failed"
         log.warning("reward_grant_not_recorded_as_granted", **_fields(key), state=state, error=message)
         async with connection(self._pool) as conn, conn.transaction():
-            await ledger.mark_not_granted(conn, key, state, message)
+            # Only our own 'pending' row: the reconciler or an operator may have settled it meanwhile.
+            await ledger.mark_not_granted(conn, key, state, message, only_from=("pending",))
 
 
 def _fields(key: ledger.GrantKey) -> dict[str, str]:
