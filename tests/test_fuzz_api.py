@@ -35,7 +35,8 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.conftest import RunningService
 
-USER = {"X-Mock-User-Id": "fuzz-user"}
+# An operator too, so the admin routes are fuzzed past their permission check (player routes ignore it).
+USER = {"X-Mock-User-Id": "fuzz-user", "X-Mock-Admin": "true"}
 ERROR_KEYS = {"code", "errorCode", "message", "details"}
 # What our error handler may answer for bad input; 5xx (including 502/503) is a failure here.
 CLIENT_ERRORS = {400, 404, 405, 409, 413}
@@ -49,7 +50,7 @@ FUZZ_SETTINGS = settings(
     suppress_health_check=list(HealthCheck),
 )
 # Real catalog ids, so generated requests also reach the code behind the not-found checks.
-REAL_IDS = {"challenge_id": "daily-challenges", "goal_id": "daily-10-kills"}
+REAL_IDS = {"challenge_id": "daily-challenges", "goal_id": "daily-10-kills", "user_id": "fuzz-user"}
 
 
 def assert_error_body(status: int, content_type: str, body: bytes, request: str) -> None:
@@ -124,7 +125,10 @@ json_values = st.recursive(
     ),
     max_leaves=20,
 )
-_fields = ("goal_ids", "goalIds", "count", "is_active", "isActive", "replace_existing", "exclude_active")
+_fields = (
+    "goal_ids", "goalIds", "count", "is_active", "isActive", "replace_existing", "exclude_active",
+    "progress", "as",
+)  # fmt: skip
 _ids = st.sampled_from(
     ["daily-10-kills", "daily-login", "daily-login-twice", "career-100-wins", "x" * 101, "a\x00b"]
 )
@@ -144,6 +148,8 @@ nearly_valid = st.fixed_dictionaries(
         "goal_ids": st.lists(_ids, min_size=1, max_size=3),
         "count": st.integers(min_value=-1, max_value=6) | st.integers(),
         "is_active": st.booleans(),
+        "progress": st.integers(min_value=-1, max_value=200) | st.integers(),
+        "as": st.sampled_from(["granted", "failed", "GRANTED", ""]),
     },
     optional={"replace_existing": st.booleans() | json_values, "exclude_active": st.booleans()},
 )
@@ -165,6 +171,9 @@ BODY_ROUTES = [
     ("POST", "/challenge/v1/challenges/daily-challenges/goals/batch-select"),
     ("POST", "/challenge/v1/challenges/daily-challenges/goals/random-select"),
     ("POST", "/challenge/v1/challenges/onboarding/goals/first-login/claim"),
+    ("PUT", "/challenge/v1/admin/users/fuzz-user/goals/daily-10-kills/progress"),
+    ("POST", "/challenge/v1/admin/users/fuzz-user/goals/daily-10-kills/reset"),
+    ("POST", f"/challenge/v1/admin/grants/{'0' * 32}/resolve"),
 ]
 
 
@@ -186,7 +195,11 @@ def fuzz_bodies(base_url: str, method: str, path: str) -> None:
         run()
 
 
-@pytest.mark.parametrize(("method", "path"), BODY_ROUTES, ids=[p.rsplit("/", 1)[1] for _, p in BODY_ROUTES])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    BODY_ROUTES,
+    ids=[f"{p.rsplit('/', 2)[1]}-{p.rsplit('/', 1)[1]}" for _, p in BODY_ROUTES],
+)
 async def test_random_bodies(running: RunningService, method: str, path: str) -> None:
     base_url = f"http://127.0.0.1:{running.settings.http_port}"
     await asyncio.to_thread(fuzz_bodies, base_url, method, path)

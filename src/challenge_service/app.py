@@ -251,12 +251,12 @@ class Service:
         """Mock auth, or JWT verification; the latter also creates `iam_refresher`, which `_start` starts."""
         settings = self.settings
         if not settings.auth_enabled:
-            return mock_authenticator()
+            return mock_authenticator(settings.namespace)
         iam = IamClient(settings.ab_base_url, settings.ab_client_id, settings.ab_client_secret, http)
         revocations = RevocationCache(iam)
         verifier = JwksVerifier(iam, settings.namespace, revocations=revocations)
         self.iam_refresher = IamRefresher(verifier, revocations, settings.refresh_interval_s)
-        return jwt_authenticator(verifier)
+        return jwt_authenticator(verifier, settings.namespace)
 
     def _reward_client(self, http: httpx.AsyncClient) -> RewardClient:
         settings = self.settings

@@ -23,6 +23,7 @@ from tests.api.test_claim import (
     claim,
     claim_service,
     crash,
+    fetch,
     ledger_rows,
     progress_status,
     put_row,
@@ -31,6 +32,7 @@ from tests.api.test_claim import (
 from tests.conftest import REPO, RunningService
 
 COMMAND = [sys.executable, "-m", "challenge_service"]
+OPERATOR = "ops@example"
 KEY = GrantKey(USER, "first-login", "")
 
 
@@ -77,13 +79,13 @@ async def test_resolve_as_granted_marks_the_goal_claimed(
     await put_row(database_url, "first-login", "onboarding")
     await put_grant(database_url, KEY, "pending")
 
-    resolved = await resolve_grant(conn, KEY, "granted", NOW)
+    resolved = await resolve_grant(conn, KEY, "granted", OPERATOR, NOW)
 
     assert resolved.goal_marked_claimed
     assert resolved.grant.state == "granted"
     assert await progress_status(database_url, "first-login") == ("claimed", NOW)
     assert await list_grants(conn) == []
-    refused = await refusal(resolve_grant(conn, KEY, "failed"))
+    refused = await refusal(resolve_grant(conn, KEY, "failed", OPERATOR))
     assert (refused.code, refused.message) == (
         ErrorCode.GRANT_ALREADY_RESOLVED,
         "grant is already granted; only pending or in_doubt grants are resolved",
@@ -96,7 +98,7 @@ async def test_resolve_as_failed_makes_the_goal_claimable(
     await put_row(database_url, "first-login", "onboarding")
     await put_grant(database_url, KEY, "in_doubt")
 
-    resolved = await resolve_grant(conn, KEY, "failed")
+    resolved = await resolve_grant(conn, KEY, "failed", OPERATOR)
 
     assert not resolved.goal_marked_claimed
     assert (resolved.grant.state, resolved.grant.last_error) == (
@@ -114,7 +116,7 @@ async def test_resolve_never_claims_a_newer_period(
     await put_row(database_url, "daily-login", "daily-challenges", "in_progress", expires_at=TODAY_END)
     await put_grant(database_url, key, "pending", expires_at=NOW.replace(hour=0))
 
-    resolved = await resolve_grant(conn, key, "granted")
+    resolved = await resolve_grant(conn, key, "granted", OPERATOR)
 
     assert resolved.grant.state == "granted"
     assert not resolved.goal_marked_claimed
@@ -122,7 +124,7 @@ async def test_resolve_never_claims_a_newer_period(
 
 
 async def test_resolve_of_an_unknown_grant_is_refused(conn: psycopg.AsyncConnection[Any]) -> None:
-    refused = await refusal(resolve_grant(conn, KEY, "granted"))
+    refused = await refusal(resolve_grant(conn, KEY, "granted", OPERATOR))
     assert (refused.code, refused.message) == (
         ErrorCode.GRANT_NOT_FOUND,
         f"no grant for user={USER!r} goal='first-login' period=''",
@@ -154,13 +156,29 @@ async def test_crash_then_operator_list_and_resolve(running: RunningService) -> 
             ("first-match", "pending", 1),
         ]
         # AGS shows first-login was credited: settle it; first-match was not: let the player retry.
-        await resolve_grant(conn, GrantKey(USER, "first-login", ""), "granted", NOW)
-        await resolve_grant(conn, GrantKey(USER, "first-match", ""), "failed")
+        await resolve_grant(conn, GrantKey(USER, "first-login", ""), "granted", OPERATOR, NOW)
+        await resolve_grant(conn, GrantKey(USER, "first-match", ""), "failed", OPERATOR)
 
     assert_error(await claim(running, "onboarding", "first-login"), 409, 6, "GOAL_ALREADY_CLAIMED")
     assert (await claim(running, "onboarding", "first-match")).status_code == 200
     assert len(rewards.grants) == 2
     assert [row[:3] for row in await ledger_rows(url, "first-match")] == [("", "granted", 2)]
+
+
+async def test_a_wrong_failed_resolution_still_grants_once(running: RunningService) -> None:
+    """An operator resolves as failed a grant AGS did apply: the player's next claim repeats it under the
+    same grant id, which AGS (here the mock, like AGS fulfillment) applies once."""
+    url = running.settings.database_url
+    rewards = use_mock_rewards(running)
+    await put_row(url, "first-login", "onboarding")
+    with pytest.raises(RuntimeError):
+        await claim_service(running, ClaimHooks(after_grant=crash)).claim(USER, "onboarding", "first-login")
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        await resolve_grant(conn, KEY, "failed", OPERATOR)
+
+    assert (await claim(running, "onboarding", "first-login")).status_code == 200
+    assert len(rewards.grants) == 1
+    assert [row[:3] for row in await ledger_rows(url, "first-login")] == [("", "granted", 2)]
 
 
 def _run(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -189,3 +207,22 @@ async def test_the_grants_command(database_url: str) -> None:
     assert again.returncode == 1
     assert "already granted" in again.stderr
     assert _run(database_url, "list", "--state", "granted").stdout.count("\n") == 2
+
+
+@pytest.mark.slow
+async def test_the_grants_command_resolves_by_grant_id_and_is_audited(database_url: str) -> None:
+    await put_row(database_url, "first-login", "onboarding")
+    await put_grant(database_url, KEY, "in_doubt")
+    [_, row] = _run(database_url, "list").stdout.splitlines()
+    grant_id = row.split("\t")[-1]
+
+    resolved = _run(database_url, "resolve", grant_id, "--as", "failed")
+
+    assert resolved.returncode == 0, resolved.stderr
+    assert f"grant {grant_id} of first-login for {USER} (no rotation) is now failed" in resolved.stdout
+    [(actor, action, request)] = await fetch(database_url, "SELECT actor, action, request FROM admin_audit")
+    assert (actor.startswith("cli"), action, request) == (True, "resolve_grant", {"as": "failed"})
+    for wrong in ([USER, "first-login"], ["not-hex"], ["f" * 32]):
+        refused = _run(database_url, "resolve", *wrong, "--as", "granted")
+        assert refused.returncode in (1, 2), refused
+        assert refused.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -10,47 +9,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from challenge_service.catalog import Goal, parse_catalog
+from challenge_service.catalog import Goal, load_catalog
 from challenge_service.rules.progress import Delta, Progress, apply, displayed, reset, set_displayed
+from tests.conftest import REPO
 
 NOW = datetime(2025, 3, 12, 10, 0, tzinfo=UTC)  # a Wednesday
 TODAY_END = datetime(2025, 3, 13, tzinfo=UTC)
 EARLIER = NOW - timedelta(hours=2)
-TARGET = 10
 
 
-def _goals() -> dict[str, Goal]:
-    def goal(goal_id: str, mode: str, daily: bool) -> dict[str, object]:
-        document: dict[str, object] = {
-            "goalId": goal_id,
-            "name": goal_id,
-            "eventSource": "statistic",
-            "requirement": {
-                "statCode": "kills",
-                "operator": ">=",
-                "targetValue": TARGET,
-                "progressMode": mode,
-            },
-            "reward": {"type": "WALLET", "rewardId": "GOLD", "quantity": 1},
-        }
-        if daily:
-            document["rotation"] = {
-                "enabled": True,
-                "type": "global",
-                "schedule": "daily",
-                "onExpiry": {"resetProgress": True, "allowReselection": True},
-            }
-        return document
-
-    goals = [goal("absolute", "absolute", False), goal("relative", "relative", True)]
-    catalog = parse_catalog(
-        json.dumps({"challenges": [{"challengeId": "c", "name": "C", "goals": goals}]}).encode()
-    )
-    return {g.goal_id: g for g in catalog.goals}
-
-
-GOALS = _goals()
-ABSOLUTE, RELATIVE = GOALS["absolute"], GOALS["relative"]
+# From the shipped challenge file: an absolute goal without rotation, a relative daily one.
+CATALOG = load_catalog(str(REPO / "challenges.json"))
+ABSOLUTE, RELATIVE = CATALOG.goal("first-100-kills"), CATALOG.goal("daily-10-kills")
+assert ABSOLUTE is not None and RELATIVE is not None
+assert (ABSOLUTE.requirement.progress_mode, RELATIVE.requirement.progress_mode) == ("absolute", "relative")
 
 rows = st.builds(
     Progress,
@@ -70,7 +42,7 @@ def test_the_player_sees_exactly_the_value_set(goal: Goal, row: Progress | None,
     assert displayed(goal, after) == value
     if row is not None and row.status == "claimed":
         assert after.status == "claimed"  # the reward is granted; only a reset reopens the goal
-    elif value >= TARGET:
+    elif value >= goal.requirement.target_value:
         assert after.status == "completed" and after.completed_at is not None
     else:
         assert after.status == ("in_progress" if value else "not_started")
@@ -91,13 +63,13 @@ def test_relative_progress_counts_on_from_the_value_set(
 
 
 def test_a_completed_goal_keeps_its_first_completion_time() -> None:
-    row = Progress(progress=12, status="completed", is_active=True, completed_at=EARLIER)
-    assert set_displayed(ABSOLUTE, row, 15, NOW).completed_at == EARLIER
-    assert set_displayed(ABSOLUTE, Progress(progress=3, status="in_progress"), 15, NOW).completed_at == NOW
+    row = Progress(progress=120, status="completed", is_active=True, completed_at=EARLIER)
+    assert set_displayed(ABSOLUTE, row, 150, NOW).completed_at == EARLIER
+    assert set_displayed(ABSOLUTE, Progress(progress=3, status="in_progress"), 150, NOW).completed_at == NOW
 
 
 def test_lowering_a_completed_goal_reopens_it() -> None:
-    row = Progress(progress=12, status="completed", is_active=True, completed_at=EARLIER)
+    row = Progress(progress=120, status="completed", is_active=True, completed_at=EARLIER)
     assert set_displayed(ABSOLUTE, row, 4, NOW) == replace(
         row, progress=4, status="in_progress", completed_at=None
     )

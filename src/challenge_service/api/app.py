@@ -7,7 +7,7 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
-from challenge_service.api import assignments, challenges, health, rotation, selection, users
+from challenge_service.api import admin, assignments, challenges, health, rotation, selection, users
 from challenge_service.api.claims import claim_goal
 from challenge_service.api.deps import Services
 from challenge_service.api.errors import handle_exception
@@ -29,7 +29,14 @@ def create_app(services: Services, base_path: str) -> Litestar:
             selection.random_select,
             rotation.get_rotation,
             claim_goal,
+            users.get_my_data,
             users.delete_my_data,
+            admin.player_state,
+            admin.set_progress,
+            admin.reset_goal,
+            admin.list_grants,
+            admin.resolve_grant,
+            admin.audit_trail,
         ],
     )
     return Litestar(

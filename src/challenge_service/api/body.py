@@ -52,13 +52,25 @@ class Body:
         return value
 
     def positive_int(self, name: str) -> int:
+        return self._int(name, 1, "a positive integer")
+
+    def non_negative_int(self, name: str) -> int:
+        return self._int(name, 0, "an integer >= 0")
+
+    def _int(self, name: str, low: int, what: str) -> int:
         value = self._get(name)
         # bool is a subclass of int in Python, but `true` is not a count.
         if value is None or isinstance(value, bool) or not isinstance(value, int):
-            raise invalid_input(f"{name} is required and must be a positive integer")
-        if not 0 < value <= MAX_INT:
-            raise invalid_input(f"{name} must be a positive integer at most {MAX_INT}, got {value}")
+            raise invalid_input(f"{name} is required and must be {what}")
+        if not low <= value <= MAX_INT:
+            raise invalid_input(f"{name} must be {what} at most {MAX_INT}, got {value}")
         return value
+
+    def choice(self, name: str, options: tuple[str, ...]) -> str:
+        value = self._get(name)
+        if value not in options:
+            raise invalid_input(f"{name} is required and must be one of: {', '.join(options)}")
+        return str(value)
 
     def id_list(self, name: str) -> list[str]:
         """A non-empty list of ids, duplicates removed (first occurrence kept)."""

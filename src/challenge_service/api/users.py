@@ -1,12 +1,20 @@
-"""`DELETE /v1/users/me/data`: erase the authenticated player's data (GDPR right to erasure)."""
+"""The player's own data: `GET /v1/users/me/data` hands it over (data access), `DELETE` erases it (GDPR
+right to erasure)."""
 
 from __future__ import annotations
 
-from litestar import delete
+from litestar import delete, get
 
+from challenge_service.api.admin_wire import UserDataExport, user_data_export
 from challenge_service.api.deps import AnyRequest, current_user, services
 from challenge_service.api.wire import UserDataDeleted
-from challenge_service.user_data import erase
+from challenge_service.user_data import erase, export
+
+
+@get("/v1/users/me/data", summary="Everything stored about the player (data access)")
+async def get_my_data(request: AnyRequest) -> UserDataExport:
+    user_id = await current_user(request)
+    return user_data_export(user_id, await export(services(request).pool, user_id))
 
 
 @delete(
@@ -17,4 +25,9 @@ from challenge_service.user_data import erase
 async def delete_my_data(request: AnyRequest) -> UserDataDeleted:
     user_id = await current_user(request)
     erased = await erase(services(request).pool, user_id)
-    return UserDataDeleted(user_id=user_id, deleted_goals=erased.goals, deleted_grants=erased.grants)
+    return UserDataDeleted(
+        user_id=user_id,
+        deleted_goals=erased.goals,
+        deleted_grants=erased.grants,
+        anonymised_audit_entries=erased.audit_entries,
+    )

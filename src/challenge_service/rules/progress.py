@@ -69,8 +69,8 @@ def fresh(goal: Goal, now: datetime) -> Progress:
 
 
 def current(goal: Goal, row: Progress | None, now: datetime) -> Progress:
-    """The row a write that is not an event starts from: any due rotation reset applied (SPEC §7: such a
-    write must not hide a reset), or a fresh row when there is none."""
+    """The row a write that is not an event starts from: any due rotation reset applied (such a write
+    must not hide a reset), or a fresh row when there is none."""
     return rotate(goal, row, now) if row is not None else fresh(goal, now)
 
 
