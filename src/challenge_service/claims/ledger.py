@@ -258,7 +258,7 @@ async def lock_progress_of(conn: Connection, key: GrantKey) -> None:
 # earlier could miss it), or pending for `pending_after_s` (its claim died between asking AGS and
 # recording the answer), and not leased or backed off (`next_attempt_at`). SKIP LOCKED and the lease
 # written in the same statement let every replica run this at once: each row goes to one of them.
-_LEASE_DUE = f"""
+LEASE_DUE = f"""
 UPDATE reward_grants AS g
    SET next_attempt_at = now() + make_interval(secs => %(lease_s)s),
        reconcile_attempts = g.reconcile_attempts + 1
@@ -280,7 +280,7 @@ async def lease_due(
 ) -> list[Grant]:
     """Take up to `limit` due rows for `lease_s` seconds; no other replica sees them until then."""
     cursor = await conn.execute(
-        _LEASE_DUE,
+        LEASE_DUE,
         {
             "settle_after_s": settle_after_s,
             "pending_after_s": pending_after_s,
