@@ -44,7 +44,7 @@ def test_migrate_needs_only_the_database(
     assert main(["migrate"]) == 0
     assert "applied 001_" in capfd.readouterr().out
     with psycopg.connect(empty_database_url) as conn:
-        assert conn.execute("SELECT count(*) FROM schema_migrations").fetchone() != (0,)
+        assert conn.execute("SELECT count(*) FROM challenge_schema_migrations").fetchone() != (0,)
 
 
 def test_migrate_names_a_bad_database_url(
