@@ -69,7 +69,7 @@ async def test_the_upgrade_keeps_every_row_and_applies_every_migration(empty_dat
     # row without progress gets none, so it starts from its first event. baseline_value is not used.
     progress_baseline = {key: (row[1], row[2]) for key, row in rows.items()}
     assert progress_baseline[("go-relative", "daily-challenges-goal-01")] == (4, 0)
-    assert progress_baseline[("go-relative", "weekly-challenges-goal-01")] == (40, 0)
+    assert progress_baseline[("go-relative", "weekly-challenges-goal-01")] == (4, 0)
     assert progress_baseline[("go-relative", "daily-login-rotation")] == (0, None)
     assert progress_baseline[("go-new", "complete-tutorial")] == (0, None)
     assert rows[("go-progress", "reach-level-5")][4] is False
