@@ -24,6 +24,7 @@ from psycopg_pool import AsyncConnectionPool
 from challenge_service.api import errors
 from challenge_service.api.deps import Clock, Services
 from challenge_service.catalog import Catalog, Goal
+from challenge_service.metrics import REWARD_GRANTS
 from challenge_service.rewards import RewardClient, RewardGrantError
 from challenge_service.rules.periods import claim_period
 from challenge_service.rules.progress import Progress, is_rotated, view
@@ -51,6 +52,15 @@ class ClaimHooks:
 
     before_grant: Hook = field(default=_no_hook)
     after_grant: Hook = field(default=_no_hook)
+
+
+@dataclass(frozen=True, slots=True)
+class GrantOutcome:
+    """What the reward client's answer means for the ledger, the metric and the player."""
+
+    state: Literal["granted", "failed", "in_doubt"]
+    error: str = ""  # for the ledger and operators
+    reply: str = ""  # for the player (the 502's message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,20 +129,11 @@ class ClaimService:
         now = self._clock()
         key = await self._begin(user_id, goal, now)
         await self._hooks.before_grant(key)
-        try:
-            await self._rewards.grant(user_id, goal.reward)
-        except RewardGrantError as error:
-            await self._record_failure(key, error.message, in_doubt=error.in_doubt)
-            raise errors.reward_grant_failed(
-                f"reward grant failed: {error.message}"
-                + ("; the outcome is unknown, so it is not retried automatically" if error.in_doubt else "")
-            ) from None
-        except Exception as error:
-            # Not the client's declared failure (a bug, an unexpected transport error): whether AGS
-            # granted is unknown, so never let a retry grant again.
-            log.exception("reward_grant_error", user_id=user_id, goal_id=goal.goal_id)
-            await self._record_failure(key, f"unexpected error: {error!r}", in_doubt=True)
-            raise errors.reward_grant_failed("reward grant failed: outcome unknown") from None
+        outcome = await self._grant(user_id, goal)
+        REWARD_GRANTS.labels(outcome.state).inc()
+        if outcome.state != "granted":
+            await self._record_failure(key, outcome.error, in_doubt=outcome.state == "in_doubt")
+            raise errors.reward_grant_failed(outcome.reply)
         # A crash or cancellation from here until tx2 commits leaves the row 'pending': in doubt.
         await self._hooks.after_grant(key)
         async with connection(self._pool) as conn, conn.transaction():
@@ -142,6 +143,26 @@ class ClaimService:
             log.warning("claim_granted_after_rotation", user_id=user_id, goal_id=goal.goal_id)
         log.info("goal_claimed", user_id=user_id, goal_id=goal.goal_id, period=key.period)
         return Claimed(goal, now)
+
+    async def _grant(self, user_id: str, goal: Goal) -> GrantOutcome:
+        """Ask the reward client; every way it can answer becomes one of the three outcomes."""
+        try:
+            await self._rewards.grant(user_id, goal.reward)
+        except RewardGrantError as error:
+            if error.in_doubt:
+                unknown = "; the outcome is unknown, so it is not retried automatically"
+                return GrantOutcome(
+                    "in_doubt", error.message, f"reward grant failed: {error.message}{unknown}"
+                )
+            return GrantOutcome("failed", error.message, f"reward grant failed: {error.message}")
+        except Exception as error:
+            # Not the client's declared failure (a bug, an unexpected transport error): whether AGS
+            # granted is unknown, so never let a retry grant again.
+            log.exception("reward_grant_error", user_id=user_id, goal_id=goal.goal_id)
+            return GrantOutcome(
+                "in_doubt", f"unexpected error: {error!r}", "reward grant failed: outcome unknown"
+            )
+        return GrantOutcome("granted")
 
     def _goal(self, challenge_id: str, goal_id: str) -> Goal:
         challenge = self._catalog.challenge(challenge_id)
