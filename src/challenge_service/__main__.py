@@ -108,6 +108,11 @@ def main(argv: list[str] | None = None) -> int:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         print(f"challenge-service: cannot reach the database: {reason}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # Whoever read our output stopped early (`demo list | head`): nothing to report. Stdout goes to
+        # /dev/null so the interpreter's last flush of it does not fail again on the way out.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":
