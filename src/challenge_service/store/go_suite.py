@@ -140,6 +140,39 @@ async def census(conn: psycopg.AsyncConnection[Any]) -> Census:
     return Census(rows=record[0], with_baseline_value=record[1])
 
 
+def unrecognised(golang_migrate: list[tuple[int, bool]], columns: dict[str, str] | None) -> str:
+    """Why golang-migrate's rows and the progress table's columns are not a migrated Go suite database,
+    in one line with what to do; empty when they are."""
+    restore = "restore the backup taken before the upgrade or repair the Go database, then start again"
+    if len(golang_migrate) != 1:
+        return (
+            f"golang-migrate's schema_migrations holds {len(golang_migrate)} rows, not the one row "
+            f"({GOLANG_MIGRATE_VERSION}, false) of a migrated Go suite database; {restore}"
+        )
+    ((version, dirty),) = golang_migrate
+    if dirty:
+        return (
+            f"golang-migrate's schema_migrations says version {version} is dirty (a Go suite migration "
+            "stopped halfway); finish or undo it with the Go suite's migrate tool (migrate force), "
+            "then start again"
+        )
+    if version != GOLANG_MIGRATE_VERSION:
+        return (
+            f"the Go suite's database is at golang-migrate version {version}; this service upgrades "
+            f"version {GOLANG_MIGRATE_VERSION} only: run the Go suite's own migrations to "
+            f"version {GOLANG_MIGRATE_VERSION} first"
+        )
+    if columns is None:
+        return f"golang-migrate's schema_migrations says version {version} but {TABLE} is missing; {restore}"
+    mismatch = column_mismatch(columns)
+    if mismatch:
+        return (
+            f"{TABLE} is not the Go suite's version-{version} table ({mismatch}): a half-applied "
+            f"upgrade or a hand-made change; {restore}"
+        )
+    return ""
+
+
 def column_mismatch(found: dict[str, str]) -> str:
     """How `found` (column → data type) differs from the Go suite's table; empty when it does not."""
     missing = sorted(set(COLUMNS) - set(found))

@@ -132,7 +132,9 @@ def recognise(found: Found) -> Kind:
     if legacy is not None and set(legacy) == _BOOKKEEPING_COLUMNS:
         return "ours-legacy-name"
     if legacy == go_suite.GOLANG_MIGRATE_COLUMNS:
-        _check_go_suite(found)
+        problem = go_suite.unrecognised(found.golang_migrate, tables.get(go_suite.TABLE))
+        if problem:
+            raise MigrationError(problem)
         return "go-suite"
     if legacy is not None:
         raise MigrationError(
@@ -146,41 +148,6 @@ def recognise(found: Found) -> Kind:
             "database"
         )
     return "empty"
-
-
-def _check_go_suite(found: Found) -> None:
-    rows = found.golang_migrate
-    restore = "restore the backup taken before the upgrade or repair the Go database, then start again"
-    if len(rows) != 1:
-        raise MigrationError(
-            f"golang-migrate's {LEGACY_BOOKKEEPING} holds {len(rows)} rows, not the one row (2, false) of a "
-            f"migrated Go suite database; {restore}"
-        )
-    ((version, dirty),) = rows
-    if dirty:
-        raise MigrationError(
-            f"golang-migrate's {LEGACY_BOOKKEEPING} says version {version} is dirty (a Go suite migration "
-            "stopped halfway); finish or undo it with the Go suite's migrate tool (migrate force), "
-            "then start again"
-        )
-    if version != go_suite.GOLANG_MIGRATE_VERSION:
-        raise MigrationError(
-            f"the Go suite's database is at golang-migrate version {version}; this service upgrades "
-            f"version {go_suite.GOLANG_MIGRATE_VERSION} only: run the Go suite's own migrations to "
-            f"version {go_suite.GOLANG_MIGRATE_VERSION} first"
-        )
-    columns = found.tables.get(go_suite.TABLE)
-    if columns is None:
-        raise MigrationError(
-            f"golang-migrate's {LEGACY_BOOKKEEPING} says version {version} but {go_suite.TABLE} is "
-            f"missing; {restore}"
-        )
-    mismatch = go_suite.column_mismatch(columns)
-    if mismatch:
-        raise MigrationError(
-            f"{go_suite.TABLE} is not the Go suite's version-{version} table ({mismatch}): a half-applied "
-            f"upgrade or a hand-made change; {restore}"
-        )
 
 
 # -- what would change -----------------------------------------------------------------------------------
