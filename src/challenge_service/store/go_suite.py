@@ -46,7 +46,6 @@ GOLANG_MIGRATE_COLUMNS: dict[str, str] = {"version": "bigint", "dirty": "boolean
 # rules assume a displayed progress of at least 0 and a completion time on every claimed goal.
 _PROBLEMS = {
     "negative progress": "progress < 0",
-    "negative baseline_value": "baseline_value < 0",
     "claimed without completed_at": "status = 'claimed' AND completed_at IS NULL",
 }
 # How many offending keys the refusal lists (the count is always complete).
