@@ -101,6 +101,8 @@ class Service:
         self._catalog_stamp = _stamp(settings.challenge_config_path)
         catalog = load_catalog(settings.challenge_config_path)
         conninfo = settings.database_url
+        if settings.database.override_note:
+            log.warning(settings.database.override_note)
         if not conninfo:
             self._embedded = EmbeddedPostgres(EMBEDDED_DATA_DIR)
             conninfo = await asyncio.to_thread(self._embedded.start)
@@ -222,6 +224,7 @@ class Service:
             # Behind a load balancer the client address is not used for anything; skip the parsing.
             proxy_headers=False,
             timeout_graceful_shutdown=5,
+            timeout_keep_alive=self.settings.http_keepalive_s,
         )
         server = _HttpServer(config)
         task = asyncio.create_task(server.serve(), name=f"http:{port}")
