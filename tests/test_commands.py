@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from challenge_service.__main__ import main
-from tests.conftest import REPO
+from tests.helpers.service import REPO
 
 # The service's variables a developer's or CI's shell may carry; each test starts without them.
 SERVICE_VARIABLES = (
