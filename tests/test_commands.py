@@ -11,8 +11,8 @@ import psycopg
 import pytest
 
 from challenge_service.__main__ import main
-from tests.conftest import REPO, free_port
 from tests.helpers.go_suite import create_go_database
+from tests.helpers.service import REPO, free_port
 
 # The service's variables a developer's or CI's shell may carry; each test starts without them.
 SERVICE_VARIABLES = (

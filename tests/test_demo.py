@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from challenge_service.__main__ import main
-from tests.conftest import RunningService, free_port
+from tests.helpers.service import RunningService, free_port
 
 
 def demo_argv(running: RunningService, *command: str, user: str = "u1") -> list[str]:

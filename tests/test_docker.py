@@ -7,7 +7,7 @@ import shlex
 
 import yaml
 
-from tests.conftest import REPO
+from tests.helpers.service import REPO
 
 DOCKERFILE = (REPO / "docker" / "Dockerfile").read_text()
 

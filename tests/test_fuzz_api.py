@@ -33,7 +33,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import RunningService
+from tests.helpers.service import RunningService
 
 USER = {"X-Mock-User-Id": "fuzz-user"}
 ERROR_KEYS = {"code", "errorCode", "message", "details"}

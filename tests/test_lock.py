@@ -12,7 +12,7 @@ from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tests.conftest import REPO
+from tests.helpers.service import REPO
 
 RUNTIME = REPO / "requirements" / "runtime.txt"
 DEV = REPO / "requirements" / "dev.txt"

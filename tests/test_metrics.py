@@ -6,7 +6,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from challenge_service.app import Service
 from challenge_service.rewards import MockRewardClient, RewardGrantError
-from tests.conftest import RunningService, free_port, make_settings
+from tests.helpers.service import RunningService, free_port, make_settings
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

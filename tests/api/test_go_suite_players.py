@@ -19,8 +19,8 @@ from challenge_service import demo
 from challenge_service.app import Service
 from challenge_service.rewards import MockRewardClient
 from challenge_service.settings import Settings, load_settings
-from tests.conftest import free_port
 from tests.helpers.go_suite import NOW, REFERENCE_CATALOG, create_go_database, fetch
+from tests.helpers.service import free_port
 
 PASSWORD = "go-suite-secret"
 NAMESPACE = "mygame"

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from challenge_service.app import Service
-from tests.conftest import RunningService, make_settings
+from tests.helpers.service import RunningService, make_settings
 
 # Longer than uvicorn's default keep-alive (5 s), by more than timer jitter on a busy machine.
 IDLE_S = 6.0

@@ -6,7 +6,7 @@ from typing import Any
 
 import psycopg
 
-from tests.conftest import RunningService
+from tests.helpers.service import RunningService
 
 USER = {"X-Mock-User-Id": "schema-user"}
 _TYPES = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
