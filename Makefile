@@ -49,6 +49,10 @@ fmt: $(STAMP)
 check-config: $(STAMP)
 	$(BIN)/challenge-service check-config $(or $(FILE),challenges.json)
 
+# Regenerate challenges.schema.json from the catalog model (a test fails when the committed one is stale).
+schema: $(STAMP)
+	$(BIN)/python -m challenge_service.catalog.schema challenges.schema.json
+
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache
 
