@@ -7,13 +7,11 @@ from typing import Any
 import psycopg
 import pytest
 
-from challenge_service.api.app import create_app
-from challenge_service.api.deps import Services
 from challenge_service.api.errors import WIRE
 from challenge_service.api.openapi import SAMPLES
-from challenge_service.catalog import Catalog
 from challenge_service.errors import ErrorCode
 from tests.conftest import RunningService
+from tests.helpers.api import api_document
 
 USER = {"X-Mock-User-Id": "schema-user"}
 _TYPES = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
@@ -151,20 +149,9 @@ def test_the_checker_itself_catches_mismatches() -> None:
     assert conforms({}, schema, spec) == ["$.a: missing"]
 
 
-def document(*, jwt_auth: bool) -> dict[str, Any]:
-    """The document of an app that is never started (its routes only need to exist)."""
-
-    async def nobody(headers: object) -> str:
-        return ""
-
-    services = Services(Catalog([]), None, nobody, None)  # type: ignore[arg-type]
-    app = create_app(services, "/challenge", jwt_auth=jwt_auth)
-    return app.openapi_schema.to_schema()
-
-
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
-    return document(jwt_auth=True)
+    return api_document(jwt_auth=True)
 
 
 def operations(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -296,7 +283,7 @@ def test_jwt_mode_applies_the_bearer_scheme_to_every_route_but_health(spec: dict
 
 
 def test_dev_mode_declares_the_mock_user_header_instead() -> None:
-    spec = document(jwt_auth=False)
+    spec = api_document(jwt_auth=False)
 
     assert spec["components"]["securitySchemes"] == {
         "mockUser": {

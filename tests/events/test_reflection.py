@@ -58,6 +58,11 @@ async def test_reflection_serves_the_descriptors_of_each_event_service(
     described = {(f.package, s.name) for f in files for s in f.service}
     assert (package, service) in described
     assert any(m.name == "OnMessage" for f in files for s in f.service for m in s.method)
+    # grpcurl then asks for each imported file (google/protobuf/empty.proto …) by name.
+    for dependency in {d for f in files for d in f.dependency}:
+        found = await reflect(running, (v1alpha_grpc, v1alpha_pb2), {"file_by_filename": dependency})
+        [raw] = found.file_descriptor_response.file_descriptor_proto
+        assert FileDescriptorProto.FromString(raw).name == dependency
 
 
 async def test_reflection_answers_not_found_for_an_unknown_symbol(running: RunningService) -> None:
