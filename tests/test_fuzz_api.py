@@ -42,7 +42,7 @@ USER = {"X-Mock-User-Id": "fuzz-user"}
 ERROR_KEYS = {"code", "errorCode", "message", "details"}
 # What our error handler may answer for bad input; 5xx (including 502/503) is a failure here.
 CLIENT_ERRORS = {400, 404, 405, 409, 413}
-MAX_EXAMPLES = 25  # per operation and generation mode
+MAX_EXAMPLES = 60  # per operation and generation mode
 BODY_EXAMPLES = 60  # per body-reading route
 FUZZ_SETTINGS = settings(
     max_examples=MAX_EXAMPLES,
