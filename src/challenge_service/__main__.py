@@ -6,11 +6,13 @@ import argparse
 import asyncio
 import os
 import sys
+from pathlib import Path
 
+import msgspec
 import psycopg
 import uvloop
 
-from challenge_service.catalog import CatalogError, load_catalog
+from challenge_service.catalog import Catalog, CatalogError, load_catalog
 from challenge_service.claims.cli import add_grants_commands, run_grants
 from challenge_service.demo import add_demo_commands, run_demo
 from challenge_service.settings import DatabaseSettings, SettingsError, load_database_settings, load_settings
@@ -29,13 +31,27 @@ def _serve() -> int:
 
 
 def _check_config(path: str) -> int:
+    """The validator's problems, then any the JSON Schema (what editors apply) finds beyond them."""
+    from challenge_service.catalog.schema import not_covered, schema_problems
+
+    catalog: Catalog | None = None
     try:
         catalog = load_catalog(path)
+        problems: list[str] = []
     except CatalogError as error:
-        print(f"{path}: {len(error.problems)} problem(s)", file=sys.stderr)
-        for problem in error.problems:
+        problems = error.problems
+    try:
+        document = msgspec.json.decode(Path(path).read_bytes())
+    except (OSError, msgspec.DecodeError):
+        document = None  # already reported by the validator
+    if document is not None:
+        problems += not_covered(schema_problems(document), problems)
+    if problems:
+        print(f"{path}: {len(problems)} problem(s)", file=sys.stderr)
+        for problem in problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
+    assert catalog is not None
     print(f"{path}: ok ({len(catalog.challenges)} challenges, {len(catalog.goals)} goals)")
     return 0
 

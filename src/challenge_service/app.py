@@ -19,6 +19,7 @@ import structlog
 import uvicorn
 from grpclib.health.check import ServiceCheck
 from grpclib.health.service import OVERALL, Health
+from grpclib.reflection.service import ServerReflection
 from grpclib.server import Server as GrpcServer
 from litestar.types import ASGIApp
 from psycopg_pool import AsyncConnectionPool
@@ -146,10 +147,11 @@ class Service:
             EventIdCleanup(pool, dedup_hours=settings.event_dedup_hours),
         )
         self._maintenance.start()
-        self._grpc = GrpcServer([health, *events.servicers])
+        # Reflection lists every service and serves its descriptors, so grpcurl needs no proto files.
+        self._grpc = GrpcServer(ServerReflection.extend([health, *events.servicers]))
         await self._grpc.start(self.host, settings.grpc_port)
 
-        api = ObserveRequests(create_app(services, settings.base_path))
+        api = ObserveRequests(create_app(services, settings.base_path, jwt_auth=settings.auth_enabled))
         if settings.metrics_port:
             await self._serve_http(api, settings.http_port)
             await self._serve_http(metrics_app, settings.metrics_port)
