@@ -6,34 +6,24 @@ a database gets its own, cloned from a migrated template, so tests never see eac
 
 from __future__ import annotations
 
+import asyncio
 import os
-import socket
 import ssl
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
-from psycopg.conninfo import make_conninfo
 
-from challenge_service.app import Service
-from challenge_service.settings import DatabaseSettings, Settings
 from challenge_service.store.embedded import EmbeddedPostgres
 from challenge_service.store.migrations import migrate
+from tests.helpers.db import with_dbname
+from tests.helpers.service import RunningService, in_process, make_settings
 
-REPO = Path(__file__).resolve().parents[1]
 TEMPLATE_DB = "challenge_test_template"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="session")
@@ -46,10 +36,6 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data")
     yield server.start()
     server.stop()
-
-
-def with_dbname(conninfo: str, dbname: str) -> str:
-    return make_conninfo(conninfo, dbname=dbname)
 
 
 @pytest.fixture(scope="session")
@@ -86,17 +72,14 @@ async def empty_database_url(pg_server: str) -> AsyncIterator[str]:
         yield url
 
 
-def make_settings(database_url: str, *, pool_size: int = 10, **overrides: object) -> Settings:
-    settings = Settings(
-        http_port=free_port(),
-        grpc_port=free_port(),
-        metrics_port=0,
-        database=DatabaseSettings(url=database_url, pool_size=pool_size),
-        challenge_config_path=str(REPO / "challenges.json"),
-        auth_enabled=False,
-        reward_client_mode="mock",
-    )
-    return replace(settings, **overrides)  # type: ignore[arg-type]
+@pytest.fixture
+async def own_database(tmp_path: Path) -> AsyncIterator[tuple[EmbeddedPostgres, str]]:
+    """A PostgreSQL server of this test's own, so the test can stop it: (server, migrated database)."""
+    server = EmbeddedPostgres(tmp_path / "pg")
+    url = await asyncio.to_thread(server.start)
+    await migrate(url)
+    yield server, url
+    await asyncio.to_thread(server.stop)
 
 
 @pytest.fixture(scope="session")
@@ -111,25 +94,8 @@ async def http(tls_context: ssl.SSLContext) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-@dataclass
-class RunningService:
-    service: Service
-    settings: Settings
-    http: httpx.AsyncClient
-
-    @property
-    def base(self) -> str:
-        return self.settings.base_path
-
-
 @pytest.fixture
 async def running(database_url: str) -> AsyncIterator[RunningService]:
     """The whole service in this process on free ports, with mock auth and rewards."""
-    settings = make_settings(database_url)
-    service = Service(settings, host="127.0.0.1")
-    await service.start()
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.http_port}", timeout=10) as http:
-            yield RunningService(service, settings, http)
-    finally:
-        await service.stop()
+    async with in_process(make_settings(database_url)) as service:
+        yield service

@@ -11,7 +11,6 @@ import json
 import shutil
 import signal
 import subprocess
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +24,11 @@ from structlog.testing import capture_logs
 
 from challenge_service.api.views import encoder_for
 from challenge_service.app import Service
-from challenge_service.events.proto.accelbyte.social.statistic.v1 import statistic_grpc, statistic_pb2
-from tests.conftest import REPO, make_settings
-from tests.events.conftest import row
-from tests.test_lifecycle import COMMAND, _env, _wait_healthy
+from tests.helpers.db import row
+from tests.helpers.events import EventClient
+from tests.helpers.process import service_env, start
+from tests.helpers.service import REPO, in_process, make_settings
+from tests.helpers.waiting import eventually
 
 USER = {"X-Mock-User-Id": "reload-player"}
 NEW_CHALLENGE, NEW_GOAL, NEW_STAT = "reloaded", "win-three", "reload_wins"
@@ -83,16 +83,12 @@ class Reloadable:
 
 async def _start(database_url: str, config: Path, **overrides: object) -> AsyncIterator[Reloadable]:
     settings = make_settings(database_url, challenge_config_path=str(config), **overrides)
-    service = Service(settings, host="127.0.0.1")
-    await service.start()
-    channel = Channel("127.0.0.1", settings.grpc_port)
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.http_port}", timeout=10) as http:
-            original = _read(config)
-            yield Reloadable(service, http, channel, config, database_url, original)
-    finally:
-        channel.close()
-        await service.stop()
+    async with in_process(settings) as running:
+        channel = Channel("127.0.0.1", settings.grpc_port)
+        try:
+            yield Reloadable(running.service, running.http, channel, config, database_url, _read(config))
+        finally:
+            channel.close()
 
 
 @pytest.fixture
@@ -112,15 +108,6 @@ async def reloadable(database_url: str, config: Path) -> AsyncIterator[Reloadabl
 async def watched(database_url: str, config: Path) -> AsyncIterator[Reloadable]:
     async for started in _start(database_url, config, catalog_watch_s=1):
         yield started
-
-
-async def _stat(channel: Channel, user_id: str, stat_code: str, value: float) -> None:
-    request = statistic_pb2.StatItemUpdated(
-        user_id=user_id,
-        namespace="accelbyte",
-        payload=statistic_pb2.StatItem(stat_code=stat_code, latest_value=value, user_id=user_id),
-    )
-    await statistic_grpc.StatisticStatItemUpdatedServiceStub(channel).OnMessage(request, timeout=15)
 
 
 async def test_a_valid_file_swaps_in_for_rest_and_events(reloadable: Reloadable) -> None:
@@ -147,7 +134,7 @@ async def test_a_valid_file_swaps_in_for_rest_and_events(reloadable: Reloadable)
     )
     assert activated.status_code == 200, activated.text
     # Durable acknowledgement: the row is updated when the call returns.
-    await _stat(reloadable.grpc, USER["X-Mock-User-Id"], NEW_STAT, 3)
+    await EventClient(reloadable.grpc).stat(USER["X-Mock-User-Id"], NEW_STAT, 3)
     progress = await row(reloadable.database_url, USER["X-Mock-User-Id"], NEW_GOAL)
     assert progress is not None
     assert (progress.progress, progress.status) == (3, "completed")
@@ -172,7 +159,8 @@ async def test_a_removed_goal_stops_matching_events(reloadable: Reloadable) -> N
     _write(reloadable.config, reloadable.original)
     assert await reloadable.service.reload_catalog() is True
     assert NEW_CHALLENGE not in await reloadable.listed()
-    await _stat(reloadable.grpc, user, NEW_STAT, 3)  # no goal for the code any more: acknowledged, ignored
+    # No goal for the code any more: acknowledged, ignored.
+    await EventClient(reloadable.grpc).stat(user, NEW_STAT, 3)
     progress = await row(reloadable.database_url, user, NEW_GOAL)
     assert progress is not None
     assert progress.progress == 0
@@ -220,10 +208,11 @@ async def test_an_invalid_file_is_rejected_and_the_old_catalog_kept(reloadable: 
 
 async def test_the_file_watch_reloads_a_changed_file(watched: Reloadable) -> None:
     _write(watched.config, _with_new_goal(watched.original))
-    deadline = time.monotonic() + 10
-    while NEW_CHALLENGE not in await watched.listed():
-        assert time.monotonic() < deadline, "the watch did not pick up the changed file"
-        await asyncio.sleep(0.1)
+
+    async def reloaded() -> bool:
+        return NEW_CHALLENGE in await watched.listed()
+
+    await eventually(reloaded, 10, interval_s=0.1)
 
 
 async def _metric(http: httpx.AsyncClient, url: str, line_start: str) -> float:
@@ -236,36 +225,34 @@ async def _metric(http: httpx.AsyncClient, url: str, line_start: str) -> float:
 
 @pytest.mark.slow
 async def test_sighup_reloads_the_running_command(database_url: str, config: Path) -> None:
-    env = _env(database_url, CHALLENGE_CONFIG_PATH=str(config))
-    base = f"http://127.0.0.1:{env['HTTP_PORT']}"
-    process = subprocess.Popen([*COMMAND, "serve"], env=env, stderr=subprocess.PIPE)  # noqa: ASYNC220
+    env = service_env(database_url, CHALLENGE_CONFIG_PATH=str(config))
     original = _read(config)
     rejected = 'challenge_catalog_reloads_total{result="rejected"}'
+    process = await start(env, stderr=subprocess.PIPE)
     try:
-        await _wait_healthy(f"{base}/challenge/healthz", process)
-        async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{env['HTTP_PORT']}", timeout=10) as http:
 
             async def listed() -> list[str]:
                 return _challenge_ids(await http.get("/challenge/v1/challenges", headers=USER))
+
+            async def refused() -> bool:
+                assert process.poll() is None, "SIGHUP stopped the service"
+                return await _metric(http, "/metrics", rejected) >= 1
+
+            async def reloaded() -> bool:
+                assert process.poll() is None, "SIGHUP stopped the service"
+                return NEW_CHALLENGE in await listed()
 
             before = await listed()
             # An invalid file first: rejected, the process keeps serving the old catalog.
             _write(config, {"challenges": []})
             process.send_signal(signal.SIGHUP)
-            deadline = time.monotonic() + 10
-            while await _metric(http, "/metrics", rejected) < 1:
-                assert process.poll() is None, "SIGHUP stopped the service"
-                assert time.monotonic() < deadline, "the invalid file was not rejected"
-                await asyncio.sleep(0.1)
+            await eventually(refused, 10, interval_s=0.1)
             assert await listed() == before
 
             _write(config, _with_new_goal(original))
             process.send_signal(signal.SIGHUP)
-            deadline = time.monotonic() + 10
-            while NEW_CHALLENGE not in await listed():
-                assert process.poll() is None, "SIGHUP stopped the service"
-                assert time.monotonic() < deadline, "SIGHUP did not reload the changed file"
-                await asyncio.sleep(0.1)
+            await eventually(reloaded, 10, interval_s=0.1)
 
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.to_thread(process.communicate, timeout=15)

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
+
 import psycopg
 import pytest
 
 from challenge_service.__main__ import main
-from tests.conftest import REPO
+from tests.helpers.go_suite import create_go_database
+from tests.helpers.service import REPO, free_port
 
 # The service's variables a developer's or CI's shell may carry; each test starts without them.
 SERVICE_VARIABLES = (
     "DATABASE_URL",
     "DB_POOL_SIZE",
+    "DB_HOST",
+    "DB_PORT",
+    "DB_NAME",
+    "DB_USER",
+    "DB_PASSWORD",
+    "DB_SSLMODE",
+    "DB_MAX_OPEN_CONNS",
+    "HTTP_KEEPALIVE_S",
     "AB_BASE_URL",
     "AB_CLIENT_ID",
     "AB_CLIENT_SECRET",
@@ -44,7 +58,7 @@ def test_migrate_needs_only_the_database(
     assert main(["migrate"]) == 0
     assert "applied 001_" in capfd.readouterr().out
     with psycopg.connect(empty_database_url) as conn:
-        assert conn.execute("SELECT count(*) FROM schema_migrations").fetchone() != (0,)
+        assert conn.execute("SELECT count(*) FROM challenge_schema_migrations").fetchone() != (0,)
 
 
 def test_migrate_names_a_bad_database_url(
@@ -95,3 +109,73 @@ def test_serve_still_validates_everything(
         "challenge-service: AB_BASE_URL is required when PLUGIN_GRPC_SERVER_AUTH_ENABLED=true "
         "and REWARD_CLIENT_MODE=real"
     )
+
+
+def test_migrate_dry_run_describes_a_go_upgrade_and_changes_nothing(
+    environ: pytest.MonkeyPatch, empty_database_url: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(create_go_database(empty_database_url))
+    environ.setenv("DATABASE_URL", empty_database_url)
+    assert main(["migrate", "--dry-run"]) == 0
+    out = capfd.readouterr().out
+    assert out.startswith("found the Go Extend Challenge Suite's database")
+    assert "would, in one transaction:" in out and "apply 001_user_goal_progress.sql" in out
+    with psycopg.connect(empty_database_url) as conn:
+        assert conn.execute("SELECT to_regclass('challenge_schema_migrations')").fetchone() == (None,)
+    assert main(["migrate"]) == 0
+    assert "copied the Go suite's 17 row(s) into user_goal_progress" in capfd.readouterr().out
+
+
+def test_migrate_refuses_an_unrecognised_database_with_one_line(
+    environ: pytest.MonkeyPatch, empty_database_url: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(create_go_database(empty_database_url))
+    with psycopg.connect(empty_database_url, autocommit=True) as conn:
+        conn.execute("UPDATE schema_migrations SET dirty = true")
+    environ.setenv("DATABASE_URL", empty_database_url)
+    assert main(["migrate"]) == 1
+    err = capfd.readouterr().err
+    assert err.startswith(
+        "challenge-service: cannot migrate the database: golang-migrate's schema_migrations"
+    )
+    assert err.count("\n") == 1
+
+
+def test_serve_refuses_an_unrecognised_database_with_one_line_and_no_traceback(
+    empty_database_url: str,
+) -> None:
+    asyncio.run(create_go_database(empty_database_url))
+    with psycopg.connect(empty_database_url, autocommit=True) as conn:
+        conn.execute("UPDATE schema_migrations SET version = 1")
+    environ = {
+        **{name: value for name, value in os.environ.items() if name not in SERVICE_VARIABLES},
+        "DATABASE_URL": empty_database_url,
+        "PLUGIN_GRPC_SERVER_AUTH_ENABLED": "false",
+        "REWARD_CLIENT_MODE": "mock",
+        "HTTP_PORT": str(free_port()),
+        "GRPC_PORT": str(free_port()),
+        "METRICS_PORT": "0",
+        "CHALLENGE_CONFIG_PATH": str(REPO / "challenges.json"),
+    }
+    # A process of its own: serve configures logging for the whole process.
+    result = subprocess.run(
+        [sys.executable, "-m", "challenge_service", "serve"], env=environ, capture_output=True, timeout=60
+    )
+    assert result.returncode == 1
+    err = result.stderr.decode()
+    assert "Traceback" not in err
+    assert err.splitlines()[-1] == (
+        "challenge-service: cannot migrate the database: the Go suite's database is at golang-migrate "
+        "version 1; this service upgrades version 2 only: run the Go suite's own migrations to "
+        "version 2 first"
+    )
+
+
+def test_database_commands_say_once_that_database_url_wins(
+    environ: pytest.MonkeyPatch, database_url: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    environ.setenv("DATABASE_URL", database_url)
+    environ.setenv("DB_HOST", "go-database.internal")
+    assert main(["migrate"]) == 0
+    err = capfd.readouterr().err
+    assert err.count("DATABASE_URL is set, so DB_HOST (the Go suite's variables) are ignored") == 1

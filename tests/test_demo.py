@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 
 import pytest
 
 from challenge_service.__main__ import main
-from tests.conftest import RunningService, free_port
+from tests.helpers.service import RunningService, free_port
 
 
 def demo_argv(running: RunningService, *command: str, user: str = "u1") -> list[str]:
@@ -114,3 +116,18 @@ async def test_refused_request_and_unreachable_service(
 
     assert await run(["demo", "--grpc", f"127.0.0.1:{port}", "login"]) == 1
     assert "is `make run` running?" in capsys.readouterr().err
+
+
+async def test_a_reader_that_stops_early_gets_no_traceback(running: RunningService) -> None:
+    # As in `challenge-service demo list | head`: the reading end is gone before the table is printed.
+    # The pipe is closed before the command even starts, so it always writes into a closed pipe.
+    process = subprocess.Popen(  # noqa: ASYNC220
+        [sys.executable, "-m", "challenge_service", *demo_argv(running, "list")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    process.stdout.close()
+    _, err = await asyncio.to_thread(process.communicate, timeout=30)
+    assert err.decode() == ""
+    assert process.returncode == 1

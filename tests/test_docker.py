@@ -7,7 +7,7 @@ import shlex
 
 import yaml
 
-from tests.conftest import REPO
+from tests.helpers.service import REPO
 
 DOCKERFILE = (REPO / "docker" / "Dockerfile").read_text()
 
@@ -70,3 +70,13 @@ def test_compose_runs_the_service_against_postgres() -> None:
     assert "@postgres:5432/" in service["environment"]["DATABASE_URL"]
     assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert {port.split(":")[1] for port in service["ports"]} == {"8000", "6565", "8080"}
+
+
+def test_dependencies_come_from_the_runtime_lock() -> None:
+    copies = [shlex.split(args) for args in _instructions("COPY")]
+    assert ["requirements/runtime.txt", "/tmp/runtime.txt"] in copies
+    installs = " ".join(_instructions("RUN"))
+    assert "pip install --no-cache-dir --require-hashes -r /tmp/runtime.txt" in installs
+    # The service's wheel must not pull anything unlocked in.
+    assert "--no-deps --no-index /wheels/challenge_service-" in installs
+    assert "pip wheel" not in installs

@@ -14,51 +14,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import REPO, free_port
-
-COMMAND = [sys.executable, "-m", "challenge_service"]
-
-
-def _env(database_url: str, **extra: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "HTTP_PORT": str(free_port()),
-        "GRPC_PORT": str(free_port()),
-        "METRICS_PORT": "0",
-        "CHALLENGE_CONFIG_PATH": str(REPO / "challenges.json"),
-        "PLUGIN_GRPC_SERVER_AUTH_ENABLED": "false",
-        "REWARD_CLIENT_MODE": "mock",
-        "LOG_FORMAT": "json",
-        **extra,
-    }
-
-
-async def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    async with httpx.AsyncClient() as http:
-        while time.monotonic() < deadline:
-            assert process.poll() is None, "the service exited during start-up"
-            try:
-                if (await http.get(url)).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError("the service did not become healthy within 30 s")
+from tests.helpers.process import COMMAND, http_url, service_env, start
+from tests.helpers.service import REPO
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 async def test_serves_and_stops_cleanly_on_signal(database_url: str, signum: signal.Signals) -> None:
-    env = _env(database_url, BASE_PATH="/games")
-    process = subprocess.Popen([*COMMAND, "serve"], env=env, stderr=subprocess.PIPE)  # noqa: ASYNC220
+    env = service_env(database_url, BASE_PATH="/games")
+    process = await start(env, stderr=subprocess.PIPE)
     try:
-        await _wait_healthy(f"http://127.0.0.1:{env['HTTP_PORT']}/games/healthz", process)
         async with httpx.AsyncClient() as http:
-            listing = await http.get(
-                f"http://127.0.0.1:{env['HTTP_PORT']}/games/v1/challenges", headers={"X-Mock-User-Id": "u1"}
-            )
+            listing = await http.get(f"{http_url(env)}/v1/challenges", headers={"X-Mock-User-Id": "u1"})
         assert listing.status_code == 200
         assert listing.json()["challenges"][0]["challengeId"] == "onboarding"
 
@@ -113,7 +80,7 @@ def test_check_config_validates_without_starting(tmp_path: Path) -> None:
 
 
 def test_an_unreachable_database_stops_start_up_with_one_line(tmp_path: Path) -> None:
-    env = _env(f"postgresql://nobody@/challenge?host={tmp_path}")
+    env = service_env(f"postgresql://nobody@/challenge?host={tmp_path}")
     result = subprocess.run([*COMMAND, "serve"], env=env, capture_output=True, timeout=30)
     assert result.returncode == 1
     (line,) = [line for line in result.stderr.decode().splitlines() if line.startswith("challenge-service:")]

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import httpx
+import psycopg
 from prometheus_client.parser import text_string_to_metric_families
 
 from challenge_service.app import Service
-from tests.conftest import RunningService, free_port, make_settings
+from challenge_service.rewards import MockRewardClient, RewardGrantError
+from tests.helpers.service import RunningService, free_port, make_settings
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -39,6 +41,45 @@ async def test_metrics_on_the_http_port_move_with_requests(running: RunningServi
     ):
         assert any(name.startswith(expected.removesuffix("_total")) for name in names), expected
     assert after[("challenge_db_pool_size", ())] >= 1
+
+
+async def test_reward_grants_count_each_outcome(running: RunningService) -> None:
+    assert running.service.services is not None
+    rewards = running.service.services.rewards
+    assert isinstance(rewards, MockRewardClient)
+    users = {"granted": "m-granted", "failed": "m-failed", "in_doubt": "m-in-doubt"}
+    async with await psycopg.AsyncConnection.connect(running.settings.database_url, autocommit=True) as conn:
+        for user in users.values():
+            await conn.execute(
+                """INSERT INTO user_goal_progress (user_id, goal_id, challenge_id, progress, status,
+                       is_active, completed_at) VALUES (%s, 'first-login', 'onboarding', 1, 'completed', true,
+                       now())""",
+                (user,),
+            )
+
+    async def counts() -> dict[str, float]:
+        samples = _samples((await running.http.get("/metrics")).text)
+        return {
+            outcome: samples[("challenge_reward_grants_total", (("outcome", outcome),))] for outcome in users
+        }
+
+    before = await counts()
+    failures = {
+        "failed": RewardGrantError("AGS refused", retryable=False, status=400),
+        "in_doubt": RewardGrantError("timed out", retryable=True, in_doubt=True),
+    }
+    for outcome, user in users.items():
+        if outcome in failures:
+            rewards.fail_next(failures[outcome])
+        response = await running.http.post(
+            "/challenge/v1/challenges/onboarding/goals/first-login/claim", headers={"X-Mock-User-Id": user}
+        )
+        assert response.status_code == (200 if outcome == "granted" else 502)
+        after = await counts()
+        assert {name: after[name] - before[name] for name in users} == {
+            name: 1.0 if name == outcome else 0.0 for name in users
+        }
+        before = after
 
 
 async def test_metrics_on_their_own_port(database_url: str) -> None:

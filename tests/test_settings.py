@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from challenge_service.settings import (
     DatabaseSettings,
@@ -28,6 +29,7 @@ def test_defaults_follow_the_spec() -> None:
     assert settings.retention_days == 7
     assert settings.refresh_interval_s == 600
     assert settings.database == DatabaseSettings(url="", pool_size=10)
+    assert settings.http_keepalive_s == 75
 
 
 def test_every_variable_is_read_from_the_environment() -> None:
@@ -52,6 +54,7 @@ def test_every_variable_is_read_from_the_environment() -> None:
             "RETENTION_DAYS": "30",
             "LOG_LEVEL": "debug",
             "LOG_FORMAT": "console",
+            "HTTP_KEEPALIVE_S": "120",
         }
     )
     assert settings == Settings(
@@ -75,6 +78,7 @@ def test_every_variable_is_read_from_the_environment() -> None:
         retention_days=30,
         log_level="debug",
         log_format="console",
+        http_keepalive_s=120,
     )
 
 
@@ -109,6 +113,11 @@ def test_root_base_path_means_no_prefix() -> None:
         ("RETENTION_DAYS", "3651", "an integer 1..3650"),
         ("LOG_LEVEL", "verbose", "debug or info or warning or error"),
         ("LOG_FORMAT", "xml", "json or console"),
+        ("HTTP_KEEPALIVE_S", "0", "an integer 1..3600"),
+        ("HTTP_KEEPALIVE_S", "75s", "an integer 1..3600"),
+        ("DB_PORT", "postgres", "an integer port 1..65535"),
+        ("DB_SSLMODE", "on", "disable or allow or prefer or require or verify-ca or verify-full"),
+        ("DB_MAX_OPEN_CONNS", "0", "an integer 1..1000"),
     ],
 )
 def test_a_bad_value_names_the_variable_and_what_it_accepts(variable: str, value: str, accepted: str) -> None:
@@ -165,3 +174,86 @@ def test_the_secret_never_appears_in_repr() -> None:
     settings = load_settings({**DEV, **AGS})
     assert "s3cr3t" not in repr(settings)
     assert "ab_client_secret='***'" in repr(settings)
+
+
+GO_DATABASE = {
+    "DB_HOST": "db.internal",
+    "DB_PORT": "6432",
+    "DB_NAME": "challenges",
+    "DB_USER": "challenge",
+    "DB_PASSWORD": "pa ss'word",
+    "DB_SSLMODE": "require",
+}
+
+
+def test_the_go_suites_database_variables_locate_the_database() -> None:
+    database = load_database_settings(GO_DATABASE)
+    assert conninfo_to_dict(database.url) == {
+        "host": "db.internal",
+        "port": "6432",
+        "dbname": "challenges",
+        "user": "challenge",
+        "password": "pa ss'word",
+        "sslmode": "require",
+    }
+    assert not database.embedded and database.overridden == ()
+    assert load_settings({**DEV, **GO_DATABASE}).database == database
+
+
+def test_unset_go_variables_take_the_go_suites_defaults_or_libpqs() -> None:
+    database = load_database_settings({"DB_HOST": "localhost"})
+    # The Go suite's database name; port 5432 and sslmode prefer are libpq's own defaults.
+    assert conninfo_to_dict(database.url) == {"host": "localhost", "dbname": "challenge_service"}
+
+
+def test_database_url_wins_over_the_go_variables_and_says_so() -> None:
+    database = load_database_settings({**GO_DATABASE, "DATABASE_URL": "postgresql://db/challenge"})
+    assert database.url == "postgresql://db/challenge"
+    assert database.overridden == ("DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "DB_SSLMODE")
+    assert database.override_note == (
+        "DATABASE_URL is set, so DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD, DB_SSLMODE "
+        "(the Go suite's variables) are ignored"
+    )
+    assert load_database_settings({"DATABASE_URL": "postgresql://db/challenge"}).override_note == ""
+
+
+@pytest.mark.parametrize("variable", ["DB_NAME", "DB_USER", "DB_PASSWORD", "DB_PORT", "DB_SSLMODE"])
+def test_go_variables_without_a_host_are_refused_rather_than_using_the_embedded_server(variable: str) -> None:
+    # The Go suite defaulted DB_HOST to localhost; silently starting an empty embedded server instead
+    # would look like every player lost their progress.
+    value = {"DB_PORT": "5432", "DB_SSLMODE": "disable"}.get(variable, "x")
+    with pytest.raises(SettingsError) as refused:
+        load_database_settings({variable: value})
+    assert str(refused.value) == (
+        f"{variable} is set but DB_HOST is not: set DB_HOST (or DATABASE_URL) to use that server, "
+        "or unset the DB_* variables to use the embedded one"
+    )
+
+
+def test_the_go_pool_limit_sizes_the_pool_unless_db_pool_size_does() -> None:
+    assert load_database_settings({"DB_MAX_OPEN_CONNS": "25"}).pool_size == 25
+    assert load_database_settings({"DB_MAX_OPEN_CONNS": "25", "DB_POOL_SIZE": "8"}).pool_size == 8
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [GO_DATABASE, {"DATABASE_URL": "postgresql://challenge:pa%20ss@db/challenge"}, {**DEV, **GO_DATABASE}],
+)
+def test_database_passwords_never_appear_in_repr(environ: dict[str, str]) -> None:
+    shown = repr(load_database_settings(environ)) + repr(load_settings({**DEV, **environ}))
+    assert "pa ss" not in shown and "pa%20ss" not in shown
+    assert "***" in shown
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("mysql://challenge:hunter2@db/challenge", "mysql://challenge:***@db/challenge"),
+        ("host=db password=hunter2 sslmode", "host=db password=*** sslmode"),
+    ],
+)
+def test_a_bad_database_url_is_shown_without_its_password(url: str, shown: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_database_settings({"DATABASE_URL": url})
+    assert str(refused.value).startswith(f"DATABASE_URL={shown!r} is invalid")
+    assert "hunter2" not in str(refused.value)

@@ -12,7 +12,9 @@ from grpclib.client import Channel
 from grpclib.health.v1.health_grpc import HealthStub
 from grpclib.health.v1.health_pb2 import HealthCheckRequest, HealthCheckResponse
 
-from tests.conftest import RunningService
+from challenge_service.app import Service
+from tests.helpers.service import RunningService
+from tests.helpers.waiting import eventually
 
 HTTP_IDLE = 200
 GRPC_IDLE = 50
@@ -43,12 +45,20 @@ async def _grpc_health(port: int) -> int:
     return int(reply.status)
 
 
+def _holds_open(service: Service, http: int, grpc: int) -> bool:
+    """Whether the service has accepted at least `http` REST and `grpc` gRPC connections."""
+    assert service._grpc is not None
+    http_open = sum(len(server.server_state.connections) for server, _ in service._http_servers)
+    return http_open >= http and len(service._grpc._handlers) >= grpc
+
+
 async def test_idle_and_partial_connections_do_not_starve_normal_callers(running: RunningService) -> None:
     settings = running.settings
     writers = await _open_idle(settings.http_port, HTTP_IDLE, HTTP_TEASERS)
     writers += await _open_idle(settings.grpc_port, GRPC_IDLE, GRPC_TEASERS)
     try:
-        await asyncio.sleep(0.5)  # the server has accepted them all and is waiting on each
+        # The server has accepted them all and is waiting on each.
+        await eventually(lambda: _holds_open(running.service, HTTP_IDLE, GRPC_IDLE), 10)
         for _ in range(3):
             started = time.monotonic()
             health = await asyncio.wait_for(running.http.get(f"{running.base}/healthz"), timeout=PROMPT_S)
@@ -64,7 +74,7 @@ async def test_idle_and_partial_connections_do_not_starve_normal_callers(running
             for writer in writers:
                 if not writer.is_closing():
                     writer.write(b"X")
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.2)  # a slowloris client's trickle pace: the behaviour under test
     finally:
         for writer in writers:
             writer.close()

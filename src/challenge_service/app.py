@@ -19,6 +19,7 @@ import structlog
 import uvicorn
 from grpclib.health.check import ServiceCheck
 from grpclib.health.service import OVERALL, Health
+from grpclib.reflection.service import ServerReflection
 from grpclib.server import Server as GrpcServer
 from litestar.types import ASGIApp
 from psycopg_pool import AsyncConnectionPool
@@ -107,6 +108,8 @@ class Service:
         self._catalog_stamp = _stamp(settings.challenge_config_path)
         catalog = load_catalog(settings.challenge_config_path)
         conninfo = settings.database_url
+        if settings.database.override_note:
+            log.warning(settings.database.override_note)
         if not conninfo:
             self._embedded = EmbeddedPostgres(EMBEDDED_DATA_DIR)
             conninfo = await asyncio.to_thread(self._embedded.start)
@@ -158,10 +161,11 @@ class Service:
             policy=self.reconcile_policy,
         )
         self.reconciler.start()
-        self._grpc = GrpcServer([health, *events.servicers])
+        # Reflection lists every service and serves its descriptors, so grpcurl needs no proto files.
+        self._grpc = GrpcServer(ServerReflection.extend([health, *events.servicers]))
         await self._grpc.start(self.host, settings.grpc_port)
 
-        api = ObserveRequests(create_app(services, settings.base_path))
+        api = ObserveRequests(create_app(services, settings.base_path, jwt_auth=settings.auth_enabled))
         if settings.metrics_port:
             await self._serve_http(api, settings.http_port)
             await self._serve_http(metrics_app, settings.metrics_port)
@@ -236,6 +240,7 @@ class Service:
             # Behind a load balancer the client address is not used for anything; skip the parsing.
             proxy_headers=False,
             timeout_graceful_shutdown=5,
+            timeout_keep_alive=self.settings.http_keepalive_s,
         )
         server = _HttpServer(config)
         task = asyncio.create_task(server.serve(), name=f"http:{port}")

@@ -6,16 +6,21 @@ naming the variable and what it accepts; `__main__` prints it and exits non-zero
 Settings come in groups so that a command reads and validates only what it uses: `migrate` and `grants`
 ask for `load_database_settings` (the database group), `serve` for `load_settings` (every group, plus
 the checks across groups, such as AGS credentials when auth or real rewards are on).
+
+The database is `DATABASE_URL`, or else the Go Extend Challenge Suite's separate `DB_*` variables (so a
+Go deployment's environment works unchanged), or else the embedded server. Passwords never reach a
+repr or an error message.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Literal, TypeVar
+from dataclasses import dataclass, fields
+from typing import Literal, TypeVar, cast
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 T = TypeVar("T")
 
@@ -30,16 +35,47 @@ class SettingsError(ValueError):
     """A setting that cannot be used; the message names the variable."""
 
 
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@?#]*:)[^@/?#]*@")
+_PASSWORD_PARAMETER = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*)", re.IGNORECASE)
+
+
+def redact(conninfo: str) -> str:
+    """The connection string with any password replaced by ***: for reprs and error messages. Works on
+    strings that do not parse, which are exactly the ones an error message shows."""
+    return _PASSWORD_PARAMETER.sub(r"\1***", _PASSWORD_IN_URL.sub(r"\1***@", conninfo))
+
+
+DEFAULT_POOL_SIZE = 10
+
+
 @dataclass(frozen=True, slots=True)
 class DatabaseSettings:
     """Where PostgreSQL is and how many connections the service holds: all a database command needs."""
 
-    url: str = ""  # DATABASE_URL; empty = the embedded server under .data/pg
-    pool_size: int = 10
+    # DATABASE_URL, or a libpq string built from the DB_* variables; empty = the embedded server.
+    url: str = ""
+    pool_size: int = DEFAULT_POOL_SIZE
+    # DB_* location variables that were set but not used because DATABASE_URL wins; the commands log
+    # them once so a half-migrated environment does not silently point somewhere unexpected.
+    overridden: tuple[str, ...] = ()
 
     @property
     def embedded(self) -> bool:
         return not self.url
+
+    @property
+    def override_note(self) -> str:
+        """What the commands say once when DATABASE_URL made them ignore DB_* variables; '' otherwise."""
+        if not self.overridden:
+            return ""
+        return f"DATABASE_URL is set, so {', '.join(self.overridden)} (the Go suite's variables) are ignored"
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{f.name}={redact(self.url) if f.name == 'url' else getattr(self, f.name)!r}"
+            for f in fields(self)
+        )
+        return f"DatabaseSettings({shown})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +116,10 @@ class Settings:
     retention_days: int = 7
     # Seconds between checks of the challenge file's mtime for a hot reload; 0 = only on SIGHUP.
     catalog_watch_s: int = 0
+    # How long an idle HTTP keep-alive connection stays open. Longer than the idle timeout of common load
+    # balancers (60 s), which reuse idle backend connections: a server closing first races the
+    # balancer's next request on that connection, and the player gets a reset.
+    http_keepalive_s: int = 75
     log_level: LogLevel = "info"
     log_format: LogFormat = "json"
 
@@ -208,10 +248,28 @@ def _any(raw: str) -> str:
 # variable name → (field, parser). The parser's docstring is the "accepted values" in error messages.
 Variables = dict[str, tuple[str, Callable[[str], object]]]
 
+# Shown as *** in error messages.
+_SECRETS = frozenset({"AB_CLIENT_SECRET", "DB_PASSWORD"})
+
 _DATABASE_VARIABLES: Variables = {
     "DATABASE_URL": ("url", _database_url),
     "DB_POOL_SIZE": ("pool_size", _positive_int(1000)),
+    # The Go suite's pool limit: the same meaning as DB_POOL_SIZE, which wins when both are set.
+    "DB_MAX_OPEN_CONNS": ("max_open_conns", _positive_int(1000)),
 }
+
+# The Go suite's database location (variable → libpq keyword, parser), used when DATABASE_URL is unset.
+_GO_DATABASE_VARIABLES: Variables = {
+    "DB_HOST": ("host", _text),
+    "DB_PORT": ("port", _port()),
+    "DB_NAME": ("dbname", _text),
+    "DB_USER": ("user", _text),
+    "DB_PASSWORD": ("password", _any),
+    "DB_SSLMODE": ("sslmode", _choice("disable", "allow", "prefer", "require", "verify-ca", "verify-full")),
+}
+# The Go suite's default database name. Its sslmode default was `disable`; libpq's `prefer` (used when
+# DB_SSLMODE is unset) connects wherever `disable` did and encrypts where the server offers TLS.
+GO_DEFAULT_DB_NAME = "challenge_service"
 
 _VARIABLES: Variables = {
     "HTTP_PORT": ("http_port", _port()),
@@ -234,6 +292,7 @@ _VARIABLES: Variables = {
     "EVENT_DEDUP_HOURS": ("event_dedup_hours", _int_between(24, 24 * 365)),
     "RETENTION_DAYS": ("retention_days", _positive_int(3650)),
     "CATALOG_WATCH_S": ("catalog_watch_s", _int_between(0, 3600)),
+    "HTTP_KEEPALIVE_S": ("http_keepalive_s", _positive_int(3600)),
     "LOG_LEVEL": ("log_level", _choice("debug", "info", "warning", "error")),
     "LOG_FORMAT": ("log_format", _choice("json", "console")),
 }
@@ -243,7 +302,7 @@ def _parse(variable: str, raw: str, parser: Callable[[str], T]) -> T:
     try:
         return parser(raw)
     except ValueError:
-        shown = raw if variable != "AB_CLIENT_SECRET" else "***"
+        shown = "***" if variable in _SECRETS else redact(raw)
         raise SettingsError(f"{variable}={shown!r} is invalid: expected {parser.__doc__}") from None
 
 
@@ -259,7 +318,21 @@ def _read(environ: Mapping[str, str], variables: Variables) -> dict[str, object]
 
 def load_database_settings(environ: Mapping[str, str]) -> DatabaseSettings:
     """The database group alone, for commands that touch nothing else (`migrate`, `grants`)."""
-    return DatabaseSettings(**_read(environ, _DATABASE_VARIABLES))  # type: ignore[arg-type]
+    values = _read(environ, _DATABASE_VARIABLES)
+    location = _read(environ, _GO_DATABASE_VARIABLES)
+    given = [variable for variable, (key, _) in _GO_DATABASE_VARIABLES.items() if key in location]
+    pool_size = cast(int, values.get("pool_size", values.get("max_open_conns", DEFAULT_POOL_SIZE)))
+    url = cast(str, values.get("url", ""))
+    if url:
+        return DatabaseSettings(url=url, pool_size=pool_size, overridden=tuple(given))
+    if given and "host" not in location:
+        raise SettingsError(
+            f"{given[0]} is set but DB_HOST is not: set DB_HOST (or DATABASE_URL) to use that server, "
+            "or unset the DB_* variables to use the embedded one"
+        )
+    if given:
+        url = make_conninfo("", **{"dbname": GO_DEFAULT_DB_NAME, **cast(dict[str, str | int], location)})
+    return DatabaseSettings(url=url, pool_size=pool_size)
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:

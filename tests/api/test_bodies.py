@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.test_initialize import db_rows, user
-from tests.conftest import RunningService
+from tests.helpers.api import assert_error
+from tests.helpers.db import db_rows
+from tests.helpers.service import RunningService, user
 
 BATCH = "/challenge/v1/challenges/career/goals/batch-select"
 RANDOM = "/challenge/v1/challenges/career/goals/random-select"
@@ -121,11 +122,5 @@ async def test_oversized_body_is_refused(running: RunningService) -> None:
     big = b'{"goal_ids": ["career-500-matches"], "pad": "' + b"x" * (70 * 1024) + b'"}'
     response = await running.http.post(BATCH, content=big, headers={**user("u1"), **JSON})
     # Litestar's request_max_body_size: a clear 413, in our error shape (api/errors.py).
-    assert response.status_code == 413
-    assert response.json() == {
-        "code": 3,
-        "errorCode": "INVALID_INPUT",
-        "message": "request body too large",
-        "details": [],
-    }
+    assert_error(response, 413, 3, "INVALID_INPUT", "request body too large")
     assert await db_rows(running.settings.database_url, "u1") == {}

@@ -7,7 +7,9 @@ from typing import Any
 
 import psycopg
 
-from tests.conftest import RunningService
+from tests.helpers.api import assert_error
+from tests.helpers.db import seed
+from tests.helpers.service import RunningService, set_clock
 
 NOW = datetime(2026, 11, 25, 15, 30, 0, tzinfo=UTC)  # a Wednesday
 TODAY_END = datetime(2026, 11, 26, tzinfo=UTC)
@@ -15,15 +17,8 @@ USER = {"X-Mock-User-Id": "reader"}
 
 
 async def put(running: RunningService, goal_id: str, challenge_id: str, **columns: Any) -> None:
-    values = {"progress": 0, "baseline": None, "status": "in_progress", "is_active": True, **columns}
-    names = ", ".join(values)
-    placeholders = ", ".join(["%s"] * len(values))
-    async with await psycopg.AsyncConnection.connect(running.settings.database_url, autocommit=True) as conn:
-        await conn.execute(
-            f"INSERT INTO user_goal_progress (user_id, goal_id, challenge_id, {names})"
-            f" VALUES ('reader', %s, %s, {placeholders})",
-            (goal_id, challenge_id, *values.values()),
-        )
+    columns = {"status": "in_progress", **columns}
+    await seed(running.settings.database_url, "reader", goal_id, challenge_id=challenge_id, **columns)
 
 
 def goals_of(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -31,7 +26,7 @@ def goals_of(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 async def listing(running: RunningService, query: str = "") -> dict[str, Any]:
-    running.service.services.clock = lambda: NOW  # type: ignore[union-attr]
+    set_clock(running, NOW)
     response = await running.http.get(f"/challenge/v1/challenges{query}", headers=USER)
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
@@ -130,7 +125,7 @@ async def test_active_only_keeps_every_challenge_but_only_active_goals(running: 
 
 
 async def test_one_challenge_and_an_unknown_one(running: RunningService) -> None:
-    running.service.services.clock = lambda: NOW  # type: ignore[union-attr]
+    set_clock(running, NOW)
     response = await running.http.get("/challenge/v1/challenges/career", headers=USER)
     assert response.status_code == 200
     body = response.json()
@@ -138,13 +133,7 @@ async def test_one_challenge_and_an_unknown_one(running: RunningService) -> None
     assert [goal["goalId"] for goal in body["goals"]][:2] == ["career-1000-kills", "career-10000-kills"]
 
     missing = await running.http.get("/challenge/v1/challenges/no-such-thing", headers=USER)
-    assert missing.status_code == 404
-    assert missing.json() == {
-        "code": 5,
-        "errorCode": "CHALLENGE_NOT_FOUND",
-        "message": "challenge not found: no-such-thing",
-        "details": [],
-    }
+    assert_error(missing, 404, 5, "CHALLENGE_NOT_FOUND", "challenge not found: no-such-thing")
 
 
 async def test_players_only_see_their_own_rows(running: RunningService) -> None:

@@ -4,134 +4,33 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 
 from challenge_service.claims.ledger import GrantKey
-from challenge_service.claims.service import ClaimHooks, ClaimService
-from challenge_service.rewards import AgsRewardClient, MockRewardClient, RewardGrantError
-from tests.conftest import RunningService
+from challenge_service.claims.service import ClaimHooks
+from challenge_service.rewards import MockRewardClient, RewardGrantError
 from tests.fake_ags import FakeAgs
-
-USER = "claim-user"
-NOW = datetime(2025, 3, 12, 10, 0, tzinfo=UTC)  # a Wednesday
-TODAY_END = datetime(2025, 3, 13, tzinfo=UTC)
-PLATFORM = "/platform/*"
-
-
-# -- helpers shared by the claim test modules ----------------------------------------------------------
-
-
-async def put_row(
-    database_url: str,
-    goal_id: str,
-    challenge_id: str,
-    status: str = "completed",
-    *,
-    user_id: str = USER,
-    is_active: bool = True,
-    expires_at: datetime | None = None,
-) -> None:
-    """Insert (or replace) one progress row as the event path would have left it."""
-    completed_at = NOW - timedelta(hours=1) if status in ("completed", "claimed") else None
-    claimed_at = NOW - timedelta(minutes=30) if status == "claimed" else None
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        await conn.execute(
-            """INSERT INTO user_goal_progress (user_id, goal_id, challenge_id, progress, baseline, status,
-                   is_active, assigned_at, completed_at, claimed_at, expires_at)
-               VALUES (%s, %s, %s, 5, 0, %s, %s, %s, %s, %s, %s)
-               ON CONFLICT (user_id, goal_id) DO UPDATE SET status = EXCLUDED.status,
-                   is_active = EXCLUDED.is_active, completed_at = EXCLUDED.completed_at,
-                   claimed_at = EXCLUDED.claimed_at, expires_at = EXCLUDED.expires_at""",
-            (
-                user_id,
-                goal_id,
-                challenge_id,
-                status,
-                is_active,
-                NOW - timedelta(days=1),
-                completed_at,
-                claimed_at,
-                expires_at,
-            ),
-        )
-
-
-async def fetch(database_url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        cursor = await conn.execute(sql, params)
-        return await cursor.fetchall()
-
-
-async def ledger_rows(database_url: str, goal_id: str, user_id: str = USER) -> list[tuple[Any, ...]]:
-    """(period, state, attempts, reward_type, reward_id, quantity) per ledger row, by period."""
-    return await fetch(
-        database_url,
-        """SELECT period, state, attempts, reward_type, reward_id, quantity FROM reward_grants
-            WHERE user_id = %s AND goal_id = %s ORDER BY period""",
-        user_id,
-        goal_id,
-    )
-
-
-async def progress_status(
-    database_url: str, goal_id: str, user_id: str = USER
-) -> tuple[str, datetime | None]:
-    rows = await fetch(
-        database_url,
-        "SELECT status, claimed_at FROM user_goal_progress WHERE user_id = %s AND goal_id = %s",
-        user_id,
-        goal_id,
-    )
-    status, claimed_at = rows[0]
-    return status, claimed_at
-
-
-async def claim(
-    running: RunningService, challenge_id: str, goal_id: str, *, user_id: str = USER, **kwargs: Any
-) -> httpx.Response:
-    return await running.http.post(
-        f"{running.base}/v1/challenges/{challenge_id}/goals/{goal_id}/claim",
-        headers={"X-Mock-User-Id": user_id},
-        **kwargs,
-    )
-
-
-def assert_error(response: httpx.Response, status: int, code: int, error_code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    assert body["errorCode"] == error_code
-    assert body["details"] == []
-    return body
-
-
-def use_mock_rewards(running: RunningService, now: datetime = NOW) -> MockRewardClient:
-    services = running.service.services
-    assert services is not None
-    rewards = MockRewardClient()
-    services.rewards = rewards
-    services.clock = lambda: now
-    return rewards
-
-
-def set_clock(running: RunningService, now: datetime) -> None:
-    assert running.service.services is not None
-    running.service.services.clock = lambda: now
-
-
-def claim_service(running: RunningService, hooks: ClaimHooks) -> ClaimService:
-    services = running.service.services
-    assert services is not None
-    return ClaimService(services.catalog, services.pool, services.rewards, services.clock, hooks)
-
-
-async def crash(key: GrantKey) -> None:
-    raise RuntimeError("process died here")
+from tests.helpers.api import assert_error
+from tests.helpers.claims import (
+    NOW,
+    PLATFORM,
+    TODAY_END,
+    USER,
+    claim,
+    claim_service,
+    crash,
+    fake_ags,
+    ledger_rows,
+    progress_status,
+    put_row,
+    use_ags,
+    use_mock_rewards,
+)
+from tests.helpers.service import RunningService, set_clock
 
 
 @pytest.fixture
@@ -408,18 +307,8 @@ async def test_a_crash_before_the_grant_also_blocks_a_blind_retry(
 
 @pytest.fixture
 def ags() -> Iterator[FakeAgs]:
-    with FakeAgs(namespace="accelbyte", client_id="challenge-service", client_secret="secret") as server:
+    with fake_ags() as server:
         yield server
-
-
-def use_ags(running: RunningService, ags: FakeAgs, http: httpx.AsyncClient, **options: Any) -> None:
-    """The real reward client against the fake, with short back-off so retries take milliseconds."""
-    use_mock_rewards(running)
-    assert running.service.services is not None
-    options = {"backoff": (0.01,), "budget_s": 5.0, **options}
-    running.service.services.rewards = AgsRewardClient(
-        ags.base_url, "challenge-service", "secret", "accelbyte", http, **options
-    )
 
 
 async def test_ags_grants_the_wallet_credit_once(

@@ -9,28 +9,35 @@ from typing import Any
 import httpx
 
 from challenge_service.rewards import MockRewardClient, RewardLike
-from tests.api.test_claim import (
+from tests.helpers.claims import (
     PLATFORM,
     USER,
     claim,
+    fake_ags,
     ledger_rows,
     progress_status,
     put_row,
     use_ags,
     use_mock_rewards,
 )
-from tests.conftest import RunningService
-from tests.fake_ags import FakeAgs
+from tests.helpers.service import RunningService
+from tests.helpers.waiting import eventually
 
 CONCURRENT = 50
 REFUSED = {"GOAL_ALREADY_CLAIMED", "CLAIM_IN_PROGRESS"}
 
 
-class SlowRewards(MockRewardClient):
-    """Holds each grant open a while, so the other claims arrive while it is in flight."""
+class GatedRewards(MockRewardClient):
+    """Holds each grant open until the test opens the gate, so other claims arrive while it is in flight."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_flight = 0
+        self.gate = asyncio.Event()
 
     async def grant(self, user_id: str, reward: RewardLike, grant_id: str) -> None:
-        await asyncio.sleep(0.05)
+        self.in_flight += 1
+        await self.gate.wait()
         await super().grant(user_id, reward, grant_id)
 
 
@@ -65,23 +72,28 @@ async def test_claims_arriving_during_a_slow_grant_are_refused_as_in_progress(
     running: RunningService,
 ) -> None:
     use_mock_rewards(running)
-    rewards = SlowRewards()
+    rewards = GatedRewards()
     assert running.service.services is not None
     running.service.services.rewards = rewards
     await put_row(running.settings.database_url, "first-login", "onboarding")
 
-    counts = outcomes(await claim_all(running))
+    first = asyncio.create_task(claim(running, "onboarding", "first-login"))
+    await eventually(lambda: rewards.in_flight == 1)
+    try:
+        # A claim that waited for the grant instead of refusing would hang here.
+        async with asyncio.timeout(30):
+            during = outcomes(await claim_all(running, CONCURRENT - 1))
+    finally:
+        rewards.gate.set()
 
-    assert counts[200] == 1, counts
-    assert counts[(409, "CLAIM_IN_PROGRESS")] > 0, counts
-    assert (
-        counts[200] + counts[(409, "CLAIM_IN_PROGRESS")] + counts[(409, "GOAL_ALREADY_CLAIMED")] == CONCURRENT
-    )
+    assert (await first).status_code == 200
+    assert during == {(409, "CLAIM_IN_PROGRESS"): CONCURRENT - 1}, during
+    assert rewards.in_flight == 1
     assert len(rewards.grants) == 1
 
 
 async def test_concurrent_claims_reach_ags_once(running: RunningService) -> None:
-    with FakeAgs(namespace="accelbyte", client_id="challenge-service", client_secret="secret") as ags:
+    with fake_ags() as ags:
         async with httpx.AsyncClient() as http:
             use_ags(running, ags, http)
             await put_row(running.settings.database_url, "first-login", "onboarding")

@@ -6,60 +6,19 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
-import psycopg
 import pytest
 
-from challenge_service.app import Service
 from challenge_service.settings import Settings
-from tests.conftest import REPO, RunningService, make_settings
+from tests.helpers.assignments import INITIALIZE, T0
+from tests.helpers.db import db_execute, db_rows
+from tests.helpers.service import REPO, RunningService, in_process, make_settings, set_clock, user
 
-INITIALIZE = "/challenge/v1/challenges/initialize"
 # The default goals of challenges.json, in catalog order.
 DEFAULTS = ["first-login", "complete-tutorial", "daily-login", "weekly-login-5-days", "weekly-250-kills"]
-# A Wednesday, mid-morning.
-T0 = datetime(2025, 3, 12, 10, 30, 15, tzinfo=UTC)
-
-
-@dataclass
-class Clock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def user(user_id: str) -> dict[str, str]:
-    return {"X-Mock-User-Id": user_id}
-
-
-def set_clock(running: RunningService, now: datetime) -> Clock:
-    assert running.service.services is not None
-    clock = Clock(now)
-    running.service.services.clock = clock
-    return clock
-
-
-async def db_rows(database_url: str, user_id: str) -> dict[str, dict[str, Any]]:
-    """The player's rows exactly as stored."""
-    async with await psycopg.AsyncConnection.connect(database_url) as conn:
-        cursor = conn.cursor(row_factory=psycopg.rows.dict_row)
-        await cursor.execute(
-            "SELECT goal_id, challenge_id, progress, baseline, status, is_active, assigned_at, completed_at,"
-            " claimed_at, expires_at FROM user_goal_progress WHERE user_id = %s ORDER BY goal_id",
-            (user_id,),
-        )
-        return {row["goal_id"]: row for row in await cursor.fetchall()}
-
-
-async def db_execute(database_url: str, sql: str, params: tuple[Any, ...] = ()) -> None:
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        await conn.execute(sql, params)
 
 
 async def test_first_call_assigns_every_default_goal(running: RunningService) -> None:
@@ -273,15 +232,9 @@ def _catalog_with_extra_default(tmp_path: Path) -> str:
 
 @asynccontextmanager
 async def serving(settings: Settings, now: datetime) -> AsyncIterator[httpx.AsyncClient]:
-    service = Service(settings, host="127.0.0.1")
-    await service.start()
-    try:
-        assert service.services is not None
-        service.services.clock = Clock(now)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.http_port}", timeout=10) as http:
-            yield http
-    finally:
-        await service.stop()
+    async with in_process(settings) as running:
+        set_clock(running, now)
+        yield running.http
 
 
 async def test_config_sync_assigns_default_goals_added_since(database_url: str, tmp_path: Path) -> None:

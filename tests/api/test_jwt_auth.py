@@ -11,10 +11,9 @@ import httpx
 import psycopg
 import pytest
 
-from challenge_service.app import Service
-from tests.conftest import make_settings
 from tests.fake_ags import FakeAgs
 from tests.helpers.iam import SigningKey, jwt_mode
+from tests.helpers.service import in_process, make_settings
 
 
 @pytest.fixture(scope="module")
@@ -31,14 +30,8 @@ def ags(key: SigningKey) -> Iterator[FakeAgs]:
 
 @pytest.fixture
 async def api(database_url: str, ags: FakeAgs) -> AsyncIterator[httpx.AsyncClient]:
-    settings = make_settings(database_url, **jwt_mode(ags))
-    service = Service(settings, host="127.0.0.1")
-    await service.start()
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.http_port}", timeout=10) as http:
-            yield http
-    finally:
-        await service.stop()
+    async with in_process(make_settings(database_url, **jwt_mode(ags))) as running:
+        yield running.http
 
 
 def bearer(token: str) -> dict[str, str]:

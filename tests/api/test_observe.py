@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from structlog.testing import capture_logs
 
-from tests.conftest import RunningService
+from tests.helpers.service import RunningService
 
 
 async def test_one_line_per_request_with_route_status_duration_and_user(running: RunningService) -> None:

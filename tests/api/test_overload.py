@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from challenge_service.app import Service
-from tests.conftest import make_settings
+from tests.helpers.api import assert_error
+from tests.helpers.service import make_settings
 
 
 @pytest.fixture
@@ -28,12 +29,6 @@ async def test_an_exhausted_pool_answers_503_unavailable_then_recovers(
     async with httpx.AsyncClient(timeout=10) as http:
         async with service.services.pool.connection():  # hold the only connection
             busy = await http.get(url, headers={"X-Mock-User-Id": "u1"})
-        assert busy.status_code == 503
+        assert_error(busy, 503, 14, "UNAVAILABLE", "the service is overloaded; retry shortly")
         assert busy.headers["retry-after"] == "1"
-        assert busy.json() == {
-            "code": 14,
-            "errorCode": "UNAVAILABLE",
-            "message": "the service is overloaded; retry shortly",
-            "details": [],
-        }
         assert (await http.get(url, headers={"X-Mock-User-Id": "u1"})).status_code == 200

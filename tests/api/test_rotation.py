@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.api.test_initialize import set_clock
-from tests.conftest import RunningService
+from tests.helpers.api import assert_error
+from tests.helpers.service import RunningService, set_clock
 
 
 def url(challenge_id: str) -> str:
@@ -91,10 +91,4 @@ async def test_challenge_without_rotation(running: RunningService) -> None:
 
 async def test_unknown_challenge_is_404(running: RunningService) -> None:
     response = await running.http.get(url("nope"))
-    assert response.status_code == 404
-    assert response.json() == {
-        "code": 5,
-        "errorCode": "CHALLENGE_NOT_FOUND",
-        "message": "challenge not found: nope",
-        "details": [],
-    }
+    assert_error(response, 404, 5, "CHALLENGE_NOT_FOUND", "challenge not found: nope")

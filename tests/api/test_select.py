@@ -6,13 +6,14 @@ import asyncio
 import random
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 from grpclib.client import Channel
 
-from tests.api.test_initialize import INITIALIZE, T0, db_execute, db_rows, set_clock, user
-from tests.conftest import RunningService
-from tests.events.conftest import EventClient
+from tests.helpers.api import assert_error
+from tests.helpers.assignments import INITIALIZE, T0
+from tests.helpers.db import db_execute, db_rows
+from tests.helpers.events import EventClient
+from tests.helpers.service import RunningService, set_clock, user
 
 BATCH = "/challenge/v1/challenges/{}/goals/batch-select"
 RANDOM = "/challenge/v1/challenges/{}/goals/random-select"
@@ -38,16 +39,6 @@ def seeded_rng(running: RunningService) -> random.Random:
     assert running.service.services is not None
     running.service.services.rng = rng = random.Random(1234)
     return rng
-
-
-def assert_error(
-    response: httpx.Response, status: int, code: int, error_code: str, message: str | None = None
-) -> None:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert (body["code"], body["errorCode"], body["details"]) == (code, error_code, [])
-    if message is not None:
-        assert body["message"] == message
 
 
 # ----------------------------------------------------------------------------------------- batch-select

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.api.test_initialize import T0, db_execute, db_rows, set_clock, user
-from tests.conftest import RunningService
+from tests.helpers.assignments import T0
+from tests.helpers.db import db_execute, db_rows
+from tests.helpers.service import RunningService, set_clock, user
 
 
 def url(challenge_id: str, goal_id: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import psycopg
 
-from tests.conftest import RunningService
+from tests.helpers.service import RunningService
 
 ME, OTHER = "gdpr-user", "other-user"
 

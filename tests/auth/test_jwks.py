@@ -237,7 +237,7 @@ async def test_cancelled_caller_does_not_cancel_shared_fetch(
     ags.delay(JWKS_PATH, 0.2)
     impatient = asyncio.create_task(verifier.verify(key_a.sign(sub="gone")))
     patient = asyncio.create_task(verifier.verify(key_a.sign(sub="stays")))
-    await asyncio.sleep(0.05)
+    await eventually(lambda: ags.count(JWKS_PATH) == 1)  # the shared fetch is under way
     impatient.cancel()
     assert await patient == "stays"
     assert impatient.cancelled()

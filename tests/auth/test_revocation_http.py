@@ -10,11 +10,10 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from challenge_service.app import Service
 from challenge_service.auth import IamRefresher
-from tests.conftest import make_settings
 from tests.fake_ags import REVOCATION_LIST_PATH, FakeAgs
 from tests.helpers.iam import SigningKey, iam_refreshes, jwt_mode
+from tests.helpers.service import in_process, make_settings
 
 
 @dataclass
@@ -25,15 +24,9 @@ class JwtService:
 
 @pytest.fixture
 async def service(database_url: str, ags: FakeAgs) -> AsyncIterator[JwtService]:
-    settings = make_settings(database_url, **jwt_mode(ags))
-    running = Service(settings, host="127.0.0.1")
-    await running.start()
-    assert running.iam_refresher is not None
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.http_port}", timeout=10) as http:
-            yield JwtService(http, running.iam_refresher)
-    finally:
-        await running.stop()
+    async with in_process(make_settings(database_url, **jwt_mode(ags))) as running:
+        assert running.service.iam_refresher is not None
+        yield JwtService(running.http, running.service.iam_refresher)
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
@@ -15,11 +14,11 @@ from challenge_service.claims.grants import list_grants, resolve_grant
 from challenge_service.claims.ledger import GrantKey
 from challenge_service.claims.service import ClaimHooks
 from challenge_service.errors import DomainError, ErrorCode
-from tests.api.test_claim import (
+from tests.helpers.api import assert_error
+from tests.helpers.claims import (
     NOW,
     TODAY_END,
     USER,
-    assert_error,
     claim,
     claim_service,
     crash,
@@ -29,9 +28,9 @@ from tests.api.test_claim import (
     put_row,
     use_mock_rewards,
 )
-from tests.conftest import REPO, RunningService
+from tests.helpers.process import COMMAND
+from tests.helpers.service import REPO, RunningService
 
-COMMAND = [sys.executable, "-m", "challenge_service"]
 OPERATOR = "ops@example"
 KEY = GrantKey(USER, "first-login", "")
 

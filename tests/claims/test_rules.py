@@ -12,7 +12,7 @@ from challenge_service.claims.rules import claim_period, refusal
 from challenge_service.errors import ErrorCode
 from challenge_service.rules.periods import Schedule
 from challenge_service.rules.progress import Progress
-from tests.conftest import REPO
+from tests.helpers.service import REPO
 
 NOW = datetime(2025, 3, 12, 10, 0, tzinfo=UTC)  # a Wednesday
 COMPLETED = Progress(progress=1, status="completed", is_active=True, completed_at=NOW - timedelta(hours=1))

@@ -22,9 +22,9 @@ import psycopg
 import pytest
 from grpclib.client import Channel
 
-from tests.conftest import free_port
-from tests.events.conftest import EventClient
-from tests.test_lifecycle import COMMAND, _env, _wait_healthy
+from tests.helpers.db import seed_many
+from tests.helpers.events import EventClient
+from tests.helpers.process import fresh_ports, service_env, start
 
 pytestmark = pytest.mark.slow
 
@@ -54,15 +54,9 @@ class Round:
 
 
 async def _seed(database_url: str) -> None:
-    async with (
-        await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn,
-        conn.cursor() as cursor,
-    ):
-        await cursor.executemany(
-            "INSERT INTO user_goal_progress (user_id, goal_id, challenge_id, status, is_active, assigned_at)"
-            " VALUES (%s, %s, 'onboarding', 'in_progress', true, now())",
-            [(user, GOAL) for user in USERS],
-        )
+    await seed_many(
+        database_url, [(user, GOAL) for user in USERS], challenge_id="onboarding", status="in_progress"
+    )
 
 
 async def _progress(database_url: str) -> Counter[str]:
@@ -74,15 +68,8 @@ async def _progress(database_url: str) -> Counter[str]:
 
 
 async def _start(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    env.update(HTTP_PORT=str(free_port()), GRPC_PORT=str(free_port()))  # fresh ports per start
-    process = subprocess.Popen([*COMMAND, "serve"], env=env, stderr=subprocess.DEVNULL)  # noqa: ASYNC220
-    try:
-        await _wait_healthy(f"http://127.0.0.1:{env['HTTP_PORT']}/challenge/healthz", process)
-    except BaseException:
-        process.kill()
-        process.wait()
-        raise
-    return process
+    env.update(fresh_ports())  # the killed process's ports may still be held
+    return await start(env)
 
 
 async def _stream_then_kill(
@@ -129,7 +116,7 @@ async def _stream_then_kill(
 
     async def timer() -> None:
         if after_s is not None:
-            await asyncio.sleep(after_s)
+            await asyncio.sleep(after_s)  # the moment of the kill is what this round varies, not a wait
             kill()
 
     try:
@@ -151,7 +138,7 @@ async def _stream_then_kill(
 
 async def test_durable_mode_loses_no_acknowledged_event_across_three_sigkills(database_url: str) -> None:
     await _seed(database_url)
-    env = _env(database_url, EVENT_ACK_MODE="durable")
+    env = service_env(database_url, EVENT_ACK_MODE="durable")
     tally = Tally()
     for kill_after in (50, 200, 500):
         before = await _progress(database_url)
@@ -196,7 +183,7 @@ async def test_durable_mode_loses_no_acknowledged_event_across_three_sigkills(da
 async def test_buffered_mode_reports_the_acknowledged_events_a_kill_loses(database_url: str) -> None:
     await _seed(database_url)
     interval_s = 0.2
-    env = _env(database_url, EVENT_ACK_MODE="buffered", FLUSH_INTERVAL_MS=str(int(interval_s * 1000)))
+    env = service_env(database_url, EVENT_ACK_MODE="buffered", FLUSH_INTERVAL_MS=str(int(interval_s * 1000)))
     tally = Tally()
     for after_s in (0.5, 0.9, 1.3):
         before = await _progress(database_url)

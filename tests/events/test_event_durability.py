@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,23 +20,16 @@ from challenge_service.events import EventPipeline
 from challenge_service.events.buffer import Event
 from challenge_service.store import flush as flush_sql
 from challenge_service.store.embedded import EmbeddedPostgres
-from tests.events.conftest import EventClient, Started, StartService, row, seed
-from tests.test_lifecycle import COMMAND, _env, _wait_healthy
+from tests.helpers.db import row, seed, seed_many
+from tests.helpers.events import EventClient, Started, StartService
+from tests.helpers.process import fresh_ports, service_env, serving
+from tests.helpers.waiting import eventually
 
 
 def _events(started: Started) -> EventPipeline:
     events = started.service._events
     assert events is not None
     return events
-
-
-async def _eventually(check: object, within: float = 15.0) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        if await check():  # type: ignore[operator]
-            return
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.05)
 
 
 async def _progress(url: str, user: str, goal: str) -> int | None:
@@ -88,10 +80,10 @@ async def test_shutdown_answers_in_flight_calls_then_refuses_new_ones(start_serv
     svc = await start_service(flush_interval_ms=1_000)
     await seed(svc.database_url, "u1", "first-login")
     call = asyncio.create_task(svc.client.login("u1", event_id="in-flight"))
-    await asyncio.sleep(0.2)  # the call now waits for its flush, a second away
+    await eventually(lambda: not _events(svc).buffer.empty)  # accepted; it now waits for its flush
     late = EventClient(Channel("127.0.0.1", svc.service.settings.grpc_port))
     stopping = asyncio.create_task(svc.stop())
-    await asyncio.sleep(0.05)
+    await eventually(lambda: not _events(svc).ingest.accepting)
     with pytest.raises((GRPCError, ConnectionError, OSError)):
         await late.login("u1", event_id="too-late")
     late.channel.close()
@@ -131,14 +123,14 @@ async def test_a_failed_flush_loses_nothing_and_merges_with_newer_events(
     monkeypatch.setattr(flush_sql, "apply_batch", flaky)
     await svc.client.login("u1", event_id="l1")
     await svc.client.stat("u1", "enemy_kills", 10, 10, event_id="s1")
-    await asyncio.sleep(0.1)  # at least one failed attempt
+    await eventually(lambda: failures >= 1)
     await svc.client.login("u1", event_id="l2")
     await svc.client.stat("u1", "enemy_kills", 15, 5, event_id="s2")
 
     async def applied() -> bool:
         return await _progress(svc.database_url, "u1", "first-login") == 2
 
-    await _eventually(applied)
+    await eventually(applied, 15, interval_s=0.05)
     assert failures == 3
     assert await _progress(svc.database_url, "u1", "first-100-kills") == 15
     assert _events(svc).flusher.failures == 3
@@ -160,7 +152,7 @@ async def test_a_row_the_database_refuses_is_dropped_without_blocking_the_others
     async def all_good_applied() -> bool:
         return all([await _progress(svc.database_url, u, "first-login") == 1 for u in ("g1", "g2", "g3")])
 
-    await _eventually(all_good_applied)
+    await eventually(all_good_applied, 15, interval_s=0.05)
     assert await _progress(svc.database_url, "bad", "first-login") == 0
     assert buffer.empty and buffer.entries == 0
 
@@ -169,10 +161,8 @@ async def test_a_row_the_database_refuses_is_dropped_without_blocking_the_others
 async def test_two_replicas_on_one_database_count_every_event_once(start_service: StartService) -> None:
     # Replica A runs in this process, replica B is the real command (one process = one replica).
     a = await start_service()
-    env = _env(a.database_url)
-    process = subprocess.Popen([*COMMAND, "serve"], env=env, stderr=subprocess.DEVNULL)  # noqa: ASYNC220
-    try:
-        await _wait_healthy(f"http://127.0.0.1:{env['HTTP_PORT']}/challenge/healthz", process)
+    env = service_env(a.database_url)
+    async with serving(env) as process:
         b = EventClient(Channel("127.0.0.1", int(env["GRPC_PORT"])))
         users = [f"p{i}" for i in range(15)]
         expires = datetime.now(UTC) + timedelta(hours=2)
@@ -190,7 +180,6 @@ async def test_two_replicas_on_one_database_count_every_event_once(start_service
                 calls.append(b.login(user, event_id=f"shared-{user}-{i}"))
         await asyncio.gather(*calls)
         b.channel.close()
-    finally:
         process.terminate()
         await asyncio.to_thread(process.wait, 15)
     for user in users:
@@ -229,7 +218,7 @@ async def test_database_outage_durable_calls_get_unavailable_and_events_apply_on
         except psycopg.OperationalError:
             return False
 
-    await _eventually(applied, within=30)
+    await eventually(applied, 30, interval_s=0.05)
     assert await _progress(url, "u1", "first-100-kills") == 30
     await svc.client.login("u1", event_id="during-outage")  # the client's retry: applied once
     assert await _progress(url, "u1", "first-login") == 1
@@ -238,20 +227,10 @@ async def test_database_outage_durable_calls_get_unavailable_and_events_apply_on
 @pytest.mark.slow
 async def test_every_acknowledged_event_survives_a_sigkill(database_url: str) -> None:
     users = [f"k{i}" for i in range(300)]
-    async with (
-        await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn,
-        conn.cursor() as cursor,
-    ):
-        await cursor.executemany(
-            "INSERT INTO user_goal_progress (user_id, goal_id, challenge_id, is_active)"
-            " VALUES (%s, %s, 'c', true)",
-            [(user, "first-login") for user in users],
-        )
-    env = _env(database_url, EVENT_ACK_MODE="durable")
-    process = subprocess.Popen([*COMMAND, "serve"], env=env, stderr=subprocess.DEVNULL)  # noqa: ASYNC220
+    await seed_many(database_url, [(user, "first-login") for user in users])
+    env = service_env(database_url, EVENT_ACK_MODE="durable")
     acked: list[str] = []
-    try:
-        await _wait_healthy(f"http://127.0.0.1:{env['HTTP_PORT']}/challenge/healthz", process)
+    async with serving(env) as process:
         client = EventClient(Channel("127.0.0.1", int(env["GRPC_PORT"])))
 
         async def send(user: str) -> None:
@@ -262,27 +241,18 @@ async def test_every_acknowledged_event_survives_a_sigkill(database_url: str) ->
 
         await asyncio.gather(*(send(u) for u in users), return_exceptions=True)
         client.channel.close()
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
     assert len(acked) >= 100
     for user in acked:
         assert await _progress(database_url, user, "first-login") == 1, user
 
     # Restart; the event bus redelivers everything: each event is applied exactly once.
-    env = {**env, "HTTP_PORT": _env(database_url)["HTTP_PORT"], "GRPC_PORT": _env(database_url)["GRPC_PORT"]}
-    process = subprocess.Popen([*COMMAND, "serve"], env=env, stderr=subprocess.DEVNULL)  # noqa: ASYNC220
-    try:
-        await _wait_healthy(f"http://127.0.0.1:{env['HTTP_PORT']}/challenge/healthz", process)
+    env.update(fresh_ports())
+    async with serving(env) as process:
         client = EventClient(Channel("127.0.0.1", int(env["GRPC_PORT"])))
         await asyncio.gather(*(client.login(u, event_id=f"evt-{u}") for u in users))
         client.channel.close()
         process.send_signal(signal.SIGTERM)
         await asyncio.to_thread(process.wait, 15)
-    finally:
-        if process.poll() is None:
-            process.kill()
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
         cursor = await conn.execute(
             "SELECT count(*) FILTER (WHERE progress = 1), count(*) FROM user_goal_progress"

@@ -12,7 +12,8 @@ from grpclib.exceptions import GRPCError
 
 from challenge_service.events.proto.accelbyte.iam.account.v1 import account_pb2
 from challenge_service.events.proto.accelbyte.social.statistic.v1 import statistic_pb2
-from tests.events.conftest import NAMESPACE, Started, StartService, row, seed
+from tests.helpers.db import row, seed
+from tests.helpers.events import NAMESPACE, Started, StartService
 
 
 @pytest.fixture

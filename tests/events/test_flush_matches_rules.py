@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import astuple, dataclass
+from dataclasses import astuple
 from datetime import UTC, datetime, timedelta
 from functools import reduce
 
@@ -20,43 +20,39 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg_pool import AsyncConnectionPool
 
-from challenge_service.catalog import Catalog, Challenge, Goal, OnExpiry, Requirement, Reward, Rotation
+from challenge_service.catalog import Catalog, Challenge, Goal, Rotation
+from challenge_service.catalog.model import EventSource, ProgressMode, Schedule
 from challenge_service.events.buffer import Buffer, Event
 from challenge_service.events.flusher import Flusher
 from challenge_service.rules.progress import Delta, Progress, apply, login_delta, stat_delta
 from challenge_service.store.database import create_pool
 from challenge_service.store.flush import create_staging_table
-from tests.conftest import with_dbname
+from tests.helpers.catalog import make_goal, make_rotation
+from tests.helpers.clock import Clock
+from tests.helpers.db import with_dbname
 
 # Sunday 2024-03-31 20:00 UTC: within a few hours a day, an ISO week and a month all end.
 T0 = datetime(2024, 3, 31, 20, 0, tzinfo=UTC)
 STAT_CODES = ("kills", "wins")
 
 
-def _goal(goal_id: str, source: str, target: int, mode: str, rotation: Rotation | None = None) -> Goal:
-    return Goal(
-        challenge_id="prop",
-        goal_id=goal_id,
-        name=goal_id,
-        event_source=source,  # type: ignore[arg-type]
-        requirement=Requirement(
-            stat_code="login_count" if source == "login" else STAT_CODES[len(goal_id) % 2],
-            operator=">=",
-            target_value=target,
-            progress_mode=mode,  # type: ignore[arg-type]
-        ),
-        reward=Reward(type="ITEM", reward_id="r", quantity=1),
+def _goal(
+    goal_id: str, source: EventSource, target: int, mode: ProgressMode, rotation: Rotation | None = None
+) -> Goal:
+    code = STAT_CODES[len(goal_id) % 2]
+    return make_goal(
+        goal_id,
+        source=source,
+        stat_code=code,
+        target=target,
+        mode=mode,
         rotation=rotation,
+        challenge_id="prop",
     )
 
 
-def _rotation(schedule: str, reset: bool, reselect: bool) -> Rotation:
-    return Rotation(
-        enabled=True,
-        type="global",
-        schedule=schedule,  # type: ignore[arg-type]
-        on_expiry=OnExpiry(reset_progress=reset, allow_reselection=reselect),
-    )
+def _rotation(schedule: Schedule, reset: bool, reselect: bool) -> Rotation:
+    return make_rotation(schedule, reset=reset, reselect=reselect)
 
 
 GOALS = [
@@ -98,14 +94,6 @@ events = st.one_of(
 steps = st.lists(st.tuples(st.integers(0, 36 * 60), st.lists(events, max_size=6)), min_size=1, max_size=4)
 
 
-@dataclass
-class Clock:
-    now: datetime = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture(scope="module")
 async def pool(pg_server: str, template_db: str) -> AsyncIterator[AsyncConnectionPool]:
     name = f"p_{uuid.uuid4().hex[:16]}"
@@ -141,7 +129,7 @@ async def test_flush_sql_equals_python_rules(
             [(user, goal_id, *astuple(r)) for goal_id, r in expected.items()],
         )
 
-    clock = Clock()
+    clock = Clock(T0)
     buffer = Buffer(10_000, durable=False)
     flusher = Flusher(buffer, pool, lambda: CATALOG, clock, interval_s=0.0)
     for minutes, batch in plan:

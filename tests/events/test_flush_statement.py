@@ -20,8 +20,8 @@ from challenge_service.events.buffer import Buffer, Event
 from challenge_service.events.flusher import Flusher
 from challenge_service.store.database import create_pool
 from challenge_service.store.flush import create_staging_table
-from tests.conftest import REPO
-from tests.events.conftest import row, seed
+from tests.helpers.db import row, seed
+from tests.helpers.service import REPO
 from tests.helpers.waiting import eventually
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)

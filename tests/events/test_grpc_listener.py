@@ -14,7 +14,8 @@ import asyncio
 import psycopg
 
 from challenge_service.events import EventPipeline
-from tests.events.conftest import StartService, row, seed
+from tests.helpers.db import row, seed
+from tests.helpers.events import StartService
 from tests.helpers.waiting import eventually
 
 

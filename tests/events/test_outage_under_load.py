@@ -8,7 +8,6 @@ restart; every acknowledged event is in the table afterwards.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 
 import httpx
@@ -18,7 +17,9 @@ from grpclib.const import Status
 from grpclib.exceptions import GRPCError
 
 from challenge_service.store.embedded import EmbeddedPostgres
-from tests.events.conftest import StartService, seed
+from tests.helpers.db import seed
+from tests.helpers.events import StartService
+from tests.helpers.waiting import eventually
 
 USERS = [f"outage-{i}" for i in range(8)]
 
@@ -50,7 +51,7 @@ async def test_outage_under_event_and_api_load_recovers_and_loses_nothing(
             except GRPCError as error:
                 event_statuses[error.status.name] += 1
                 assert error.status in (Status.UNAVAILABLE, Status.RESOURCE_EXHAUSTED), error
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.05)  # a client's back-off: part of the load, not a wait
             else:
                 event_statuses["OK"] += 1
                 acked.append(event_id)
@@ -63,24 +64,25 @@ async def test_outage_under_event_and_api_load_recovers_and_loses_nothing(
                 assert response.headers["retry-after"] == "1"
             api_answers[(response.status_code, code)] += 1
             health_answers[(await http.get(f"{base}/healthz")).status_code] += 1
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.02)  # the API load's pace, not a wait
 
     async with httpx.AsyncClient(timeout=10) as http:
         load = [asyncio.create_task(send_events(w)) for w in range(4)]
         load.append(asyncio.create_task(call_api(http)))
-        await asyncio.sleep(1.0)
+        await eventually(lambda: len(acked) >= 20 and health_answers[200] > 0, 10)  # the load is flowing
         acked_before_outage = len(acked)
         await asyncio.to_thread(server.stop)
-        await asyncio.sleep(4.0)
+        await asyncio.sleep(4.0)  # the outage itself: its length is the scenario, not a wait
         await asyncio.to_thread(server.start)
-        # Recovery without a restart: health answers 200 again and new events are acknowledged.
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+
+        async def recovered() -> bool:
+            # Without a restart: health answers 200 again and new events are acknowledged.
             healthy = (await http.get(f"{base}/healthz")).status_code == 200
-            if healthy and len(acked) > acked_before_outage + 20:
-                break
-            await asyncio.sleep(0.2)
-        await asyncio.sleep(1.0)
+            return healthy and len(acked) > acked_before_outage + 20
+
+        await eventually(recovered, 30, interval_s=0.2)
+        acked_after_recovery = len(acked)
+        await eventually(lambda: len(acked) > acked_after_recovery + 20, 10)  # and keep being acknowledged
         stop.set()
         await asyncio.gather(*load)
         assert (await http.get(f"{base}/healthz")).status_code == 200

@@ -6,7 +6,7 @@ from __future__ import annotations
 from prometheus_client import REGISTRY
 
 from challenge_service.events import EventPipeline
-from tests.events.conftest import Started, StartService
+from tests.helpers.events import Started, StartService
 
 
 def _gauge() -> float:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -8,25 +8,7 @@ import pytest
 
 from challenge_service.rewards import AgsRewardClient
 from tests.fake_ags import FakeAgs
-
-NAMESPACE = "accelbyte"
-CLIENT_ID = "challenge-service"
-CLIENT_SECRET = "s3cr3t-never-logged"
-
-
-class FakeSleep:
-    """Records back-off delays instead of sleeping, and moves a fake monotonic clock by them."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-        self.now = 1_000.0
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
-        self.now += seconds
-
-    def clock(self) -> float:
-        return self.now
+from tests.helpers.rewards import CLIENT_ID, CLIENT_SECRET, NAMESPACE, FakeSleep, MakeClient
 
 
 @pytest.fixture
@@ -38,9 +20,6 @@ def ags() -> Iterator[FakeAgs]:
 @pytest.fixture
 def sleeper() -> FakeSleep:
     return FakeSleep()
-
-
-MakeClient = Callable[..., AgsRewardClient]
 
 
 @pytest.fixture

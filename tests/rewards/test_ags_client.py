@@ -9,8 +9,7 @@ from structlog.testing import capture_logs
 from challenge_service.catalog.model import Reward
 from challenge_service.rewards import AgsRewardClient, RewardClient, RewardGrantError, RewardSpec
 from tests.fake_ags import TOKEN_PATH, FakeAgs, unused_local_url
-
-from .conftest import CLIENT_SECRET, NAMESPACE, FakeSleep, MakeClient
+from tests.helpers.rewards import CLIENT_SECRET, NAMESPACE, FakeSleep, MakeClient
 
 GRANT_ID = "0123456789abcdef0123456789abcdef"
 USER_PATH = f"/platform/admin/namespaces/{NAMESPACE}/users/user-1"

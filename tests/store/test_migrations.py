@@ -13,7 +13,7 @@ async def test_migrations_apply_in_order_and_are_recorded(empty_database_url: st
     assert applied == [m.name for m in discover(migrations_dir())]
     assert applied[:2] == ["001_user_goal_progress.sql", "002_reward_grants.sql"]
     async with await psycopg.AsyncConnection.connect(empty_database_url) as conn:
-        cursor = await conn.execute("SELECT version, name FROM schema_migrations ORDER BY version")
+        cursor = await conn.execute("SELECT version, name FROM challenge_schema_migrations ORDER BY version")
         assert [name for _, name in await cursor.fetchall()] == applied
 
 
@@ -42,12 +42,12 @@ async def test_a_failing_migration_leaves_nothing_half_applied(
 ) -> None:
     (tmp_path / "001_ok.sql").write_text("CREATE TABLE ok (id int);")
     (tmp_path / "002_broken.sql").write_text("CREATE TABLE half (id int); SELECT * FROM missing_table;")
-    with pytest.raises(psycopg.errors.UndefinedTable):
+    with pytest.raises(MigrationError, match=r"^could not apply 002_broken\.sql: relation \"missing_table\""):
         await migrate(empty_database_url, tmp_path)
     async with await psycopg.AsyncConnection.connect(empty_database_url) as conn:
         cursor = await conn.execute("SELECT to_regclass('ok') IS NOT NULL, to_regclass('half') IS NOT NULL")
         assert await cursor.fetchone() == (True, False)
-        cursor = await conn.execute("SELECT name FROM schema_migrations")
+        cursor = await conn.execute("SELECT name FROM challenge_schema_migrations")
         assert await cursor.fetchall() == [("001_ok.sql",)]
 
 

@@ -5,12 +5,24 @@ from __future__ import annotations
 from litestar import post, put
 from litestar.params import FromPath
 
-from challenge_service.api.body import parse_body
+from challenge_service.api.body import InitializeRequest, SetActiveRequest, parse_body
 from challenge_service.api.deps import AnyRequest, assignments, current_user
+from challenge_service.api.openapi import AUTH, DATABASE, GOALS, errors, request_body
 from challenge_service.api.wire import ActiveSet, Initialized, initialized, timestamp
+from challenge_service.errors import ErrorCode
 
 
-@post("/v1/challenges/initialize", status_code=200, summary="Assign default goals; apply due resets")
+@post(
+    "/v1/challenges/initialize",
+    status_code=200,
+    operation_id="initializePlayer",
+    tags=[GOALS],
+    summary="Assign default goals; apply due resets",
+    description="The first call activates every `defaultAssigned` goal; later calls add default goals new "
+    "in the catalog and apply due rotation resets. Returns the player's active goals. Idempotent.",
+    operation_class=request_body(InitializeRequest, required=False, example={}),
+    responses=errors(*AUTH, *DATABASE, body=True),
+)
 async def initialize(request: AnyRequest) -> Initialized:
     goals = assignments(request)
     user_id = await current_user(request)
@@ -20,7 +32,12 @@ async def initialize(request: AnyRequest) -> Initialized:
 
 @put(
     "/v1/challenges/{challenge_id:str}/goals/{goal_id:str}/active",
+    operation_id="setGoalActive",
+    tags=[GOALS],
     summary="Activate or deactivate one goal",
+    description="Creates the player's row for the goal when missing; progress survives toggling.",
+    operation_class=request_body(SetActiveRequest, required=True, example={"isActive": True}),
+    responses=errors(*AUTH, ErrorCode.CHALLENGE_NOT_FOUND, ErrorCode.GOAL_NOT_FOUND, *DATABASE, body=True),
 )
 async def set_active(request: AnyRequest, challenge_id: FromPath[str], goal_id: FromPath[str]) -> ActiveSet:
     goals = assignments(request)

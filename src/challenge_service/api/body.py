@@ -8,9 +8,10 @@ Path parameters are never read from a body: the route's path always wins.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
+from msgspec import Meta
 
 from challenge_service.errors import invalid_input
 
@@ -20,6 +21,48 @@ MAX_GOAL_IDS = 100
 MAX_INT = 2**31 - 1
 
 _DECODER = msgspec.json.Decoder()
+
+# -- what each route reads, as structs for the OpenAPI schema ------------------------------------------
+# The handlers read bodies through `Body` below (both key styles, exact JSON types); these structs only
+# describe the camelCase form. `api/openapi.py` adds the snake_case spelling of each key to its description.
+
+GoalId = Annotated[str, Meta(min_length=1, max_length=MAX_ID_LENGTH, examples=["daily-10-kills"])]
+REPLACE_EXISTING = "first deactivate the challenge's other active goals (reported in `replacedGoals`)"
+
+
+class InitializeRequest(msgspec.Struct):
+    """Nothing to send: `{}`, `null` or an empty body."""
+
+
+class SetActiveRequest(msgspec.Struct, rename="camel"):
+    is_active: Annotated[bool, Meta(description="`true` activates the goal, `false` deactivates it")]
+
+
+class BatchSelectRequest(msgspec.Struct, rename="camel"):
+    goal_ids: Annotated[
+        list[GoalId],
+        Meta(
+            min_length=1,
+            max_length=MAX_GOAL_IDS,
+            description="goals of this challenge to activate; duplicates count once",
+        ),
+    ]
+    replace_existing: Annotated[bool, Meta(description=REPLACE_EXISTING)] = False
+
+
+class RandomSelectRequest(msgspec.Struct, rename="camel"):
+    count: Annotated[
+        int,
+        Meta(
+            ge=1,
+            le=MAX_INT,
+            description="how many goals to pick; a smaller pool gives all of it",
+        ),
+    ]
+    replace_existing: Annotated[bool, Meta(description=REPLACE_EXISTING)] = False
+    exclude_active: Annotated[
+        bool, Meta(description="leave out goals that are already active (implied by `replaceExisting`)")
+    ] = False
 
 
 def _camel(snake: str) -> str:

@@ -8,11 +8,13 @@ database trouble and Litestar's own HTTP exceptions are mapped to the same shape
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Annotated
 
 import msgspec
 import structlog
 from litestar import MediaType, Response
 from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
+from msgspec import Meta
 
 from challenge_service.api.deps import AnyRequest
 from challenge_service.auth import AuthError
@@ -50,6 +52,9 @@ WIRE: dict[ErrorCode, tuple[int, int]] = {
     ErrorCode.INTERNAL: (500, INTERNAL),
 }
 
+# An oversized body is INVALID_INPUT with HTTP's own status for it.
+BODY_TOO_LARGE_STATUS = 413
+
 _RETRY = {"Retry-After": "1"}
 HEADERS: dict[ErrorCode, Mapping[str, str]] = {
     ErrorCode.UNAUTHENTICATED: {"WWW-Authenticate": "Bearer"},
@@ -59,10 +64,18 @@ HEADERS: dict[ErrorCode, Mapping[str, str]] = {
 
 
 class ErrorBody(msgspec.Struct, rename="camel"):
-    code: int
-    error_code: str
-    message: str
-    details: list[str] = msgspec.field(default_factory=list)
+    """Every error answer of the REST API."""
+
+    code: Annotated[int, Meta(description="the gRPC status code, as the Go suite's grpc-gateway answers")]
+    error_code: Annotated[ErrorCode, Meta(description="stable name of the error; branch on this")]
+    message: Annotated[str, Meta(description="what was wrong, for people; may change between versions")]
+    details: Annotated[list[str], Meta(description="always empty; kept for wire compatibility")]
+
+
+# Errors the shell raises itself (the domains build theirs in their own modules).
+BODY_TOO_LARGE = DomainError(ErrorCode.INVALID_INPUT, "request body too large")
+DATABASE_DOWN = DomainError(ErrorCode.DATABASE_UNAVAILABLE, "the database is unavailable")
+OVERLOADED = DomainError(ErrorCode.UNAVAILABLE, "the service is overloaded; retry shortly")
 
 
 _ENCODER = msgspec.json.Encoder()
@@ -71,7 +84,7 @@ _ENCODER = msgspec.json.Encoder()
 def error_response(error: DomainError, status: int | None = None) -> Response[bytes]:
     """The response for `error`; `status` overrides the table's where HTTP needs a finer answer (413)."""
     wire_status, grpc_code = WIRE[error.code]
-    body = ErrorBody(code=grpc_code, error_code=error.code, message=error.message)
+    body = ErrorBody(code=grpc_code, error_code=error.code, message=error.message, details=[])
     return Response(
         _ENCODER.encode(body),
         status_code=status or wire_status,
@@ -89,8 +102,8 @@ def _from_http_exception(exc: HTTPException) -> Response[bytes]:
         )
         response.headers.update(exc.headers or {})  # Allow
         return response
-    if exc.status_code == 413:
-        return error_response(DomainError(ErrorCode.INVALID_INPUT, "request body too large"), status=413)
+    if exc.status_code == BODY_TOO_LARGE_STATUS:
+        return error_response(BODY_TOO_LARGE, status=BODY_TOO_LARGE_STATUS)
     if 400 <= exc.status_code < 500:
         return error_response(DomainError(ErrorCode.INVALID_INPUT, exc.detail or "invalid request"))
     return error_response(DomainError(ErrorCode.INTERNAL, exc.detail or "internal error"), exc.status_code)
@@ -108,9 +121,9 @@ def handle_exception(request: AnyRequest, exc: Exception) -> Response[bytes]:
     if isinstance(exc, AuthError):
         return error_response(_from_auth_error(exc))
     if isinstance(exc, DatabaseUnavailable):
-        return error_response(DomainError(ErrorCode.DATABASE_UNAVAILABLE, "the database is unavailable"))
+        return error_response(DATABASE_DOWN)
     if isinstance(exc, Overloaded):
-        return error_response(DomainError(ErrorCode.UNAVAILABLE, "the service is overloaded; retry shortly"))
+        return error_response(OVERLOADED)
     if isinstance(exc, HTTPException):
         return _from_http_exception(exc)
     log.exception("unhandled error", path=request.url.path)

@@ -7,11 +7,15 @@ from typing import NamedTuple
 from litestar import post
 from litestar.params import FromPath
 
-from challenge_service.api.body import Body, parse_body
+from challenge_service.api.body import BatchSelectRequest, Body, RandomSelectRequest, parse_body
 from challenge_service.api.deps import AnyRequest, assignments, current_user
+from challenge_service.api.openapi import AUTH, DATABASE, GOALS, errors, request_body
 from challenge_service.api.wire import GoalSelection, goal_selection
 from challenge_service.assignments import Assignments
 from challenge_service.catalog import Challenge
+from challenge_service.errors import ErrorCode
+
+SELECTION_ERRORS = (*AUTH, ErrorCode.CHALLENGE_NOT_FOUND, ErrorCode.GOAL_NOT_FOUND, *DATABASE)
 
 
 class _Selecting(NamedTuple):
@@ -32,7 +36,16 @@ async def _read(request: AnyRequest, challenge_id: str) -> _Selecting:
 @post(
     "/v1/challenges/{challenge_id:str}/goals/batch-select",
     status_code=200,
+    operation_id="batchSelectGoals",
+    tags=[GOALS],
     summary="Activate chosen goals of a challenge",
+    description="All ids must belong to the challenge, else 404 and nothing changes. One transaction.",
+    operation_class=request_body(
+        BatchSelectRequest,
+        required=True,
+        example={"goalIds": ["daily-login", "daily-10-kills"], "replaceExisting": False},
+    ),
+    responses=errors(*SELECTION_ERRORS, body=True),
 )
 async def batch_select(request: AnyRequest, challenge_id: FromPath[str]) -> GoalSelection:
     goals, user_id, challenge, body = await _read(request, challenge_id)
@@ -44,7 +57,16 @@ async def batch_select(request: AnyRequest, challenge_id: FromPath[str]) -> Goal
 @post(
     "/v1/challenges/{challenge_id:str}/goals/random-select",
     status_code=200,
+    operation_id="randomSelectGoals",
+    tags=[GOALS],
     summary="Activate randomly chosen available goals of a challenge",
+    description="The pool: the challenge's goals that are not completed or claimed and whose prerequisites "
+    "are met, minus active ones with `excludeActive` or `replaceExisting`. An empty pool is "
+    "`INSUFFICIENT_GOALS`; a pool smaller than `count` is taken whole.",
+    operation_class=request_body(
+        RandomSelectRequest, required=True, example={"count": 3, "excludeActive": True}
+    ),
+    responses=errors(*SELECTION_ERRORS, ErrorCode.INSUFFICIENT_GOALS, body=True),
 )
 async def random_select(request: AnyRequest, challenge_id: FromPath[str]) -> GoalSelection:
     goals, user_id, challenge, body = await _read(request, challenge_id)

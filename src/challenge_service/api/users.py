@@ -7,6 +7,7 @@ from litestar import delete, get
 
 from challenge_service.api.admin_wire import UserDataExport, user_data_export
 from challenge_service.api.deps import AnyRequest, current_user, services
+from challenge_service.api.openapi import AUTH, DATABASE, PLAYER_DATA, errors
 from challenge_service.api.wire import UserDataDeleted
 from challenge_service.user_data import erase, export
 
@@ -20,7 +21,10 @@ async def get_my_data(request: AnyRequest) -> UserDataExport:
 @delete(
     "/v1/users/me/data",
     status_code=200,
+    operation_id="deleteMyData",
+    tags=[PLAYER_DATA],
     summary="Delete the player's progress and reward-ledger rows (GDPR erasure)",
+    responses=errors(*AUTH, *DATABASE),
 )
 async def delete_my_data(request: AnyRequest) -> UserDataDeleted:
     user_id = await current_user(request)

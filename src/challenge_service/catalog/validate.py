@@ -1,4 +1,4 @@
-"""Checks a decoded `challenges.json` against SPEC §3 and lists every problem, each with its JSON path.
+"""Checks a decoded `challenges.json` against the catalog rules; lists every problem with its JSON path.
 
 It walks plain decoded JSON rather than converting straight into the Structs because msgspec stops at the
 first error, and whoever fixes a broken file wants the whole list in one go.
@@ -7,26 +7,29 @@ first error, and whoever fixes a broken file wants the whole list in one go.
 from __future__ import annotations
 
 import unicodedata
-from typing import Any
+from typing import Any, get_args
 
 import msgspec
 
+from challenge_service.catalog.model import (
+    MAX_ID_LENGTH,
+    MAX_QUANTITY,
+    MAX_TARGET_VALUE,
+    EventSource,
+    Operator,
+    ProgressMode,
+    RewardType,
+    RotationType,
+    Schedule,
+)
 from challenge_service.catalog.prerequisites import PrerequisiteRef, check_prerequisites
 
-# Stat values travel as float64 and the REST clients are often JavaScript: above 2^53 integers stop
-# being exact, so a target up there could never be hit reliably.
-MAX_TARGET_VALUE = 2**53
-# AGS Platform grants take an int32 quantity.
-MAX_QUANTITY = 2**31 - 1
-# Ids live in varchar(100) columns and in URL path segments.
-MAX_ID_LENGTH = 100
-
-EVENT_SOURCES = ("login", "statistic")
-PROGRESS_MODES = ("absolute", "relative")
-REWARD_TYPES = ("ITEM", "WALLET")
-ROTATION_TYPES = ("global",)
-SCHEDULES = ("daily", "weekly", "monthly")
-OPERATORS = (">=",)
+EVENT_SOURCES: tuple[str, ...] = get_args(EventSource)
+PROGRESS_MODES: tuple[str, ...] = get_args(ProgressMode)
+REWARD_TYPES: tuple[str, ...] = get_args(RewardType)
+ROTATION_TYPES: tuple[str, ...] = get_args(RotationType)
+SCHEDULES: tuple[str, ...] = get_args(Schedule)
+OPERATORS: tuple[str, ...] = get_args(Operator)
 
 _ARTICLES = {
     "object": "an object",

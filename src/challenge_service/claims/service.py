@@ -26,6 +26,7 @@ from challenge_service.catalog import Catalog, Goal
 from challenge_service.claims import errors, ledger
 from challenge_service.claims.rules import claim_period, refusal
 from challenge_service.errors import DomainError
+from challenge_service.metrics import REWARD_GRANTS
 from challenge_service.rewards import RewardClient, RewardGrantError
 from challenge_service.store.database import connection
 from challenge_service.store.progress import user_rows
@@ -50,6 +51,15 @@ class ClaimHooks:
 
     before_grant: Hook = field(default=_no_hook)
     after_grant: Hook = field(default=_no_hook)
+
+
+@dataclass(frozen=True, slots=True)
+class GrantOutcome:
+    """What the reward client's answer means for the ledger, the metric and the player."""
+
+    state: Literal["granted", "failed", "in_doubt"]
+    error: str = ""  # for the ledger and operators
+    reply: str = ""  # for the player (the 502's message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,20 +96,11 @@ class ClaimService:
         now = self._clock()
         key, grant_id = await self._begin(user_id, goal, now)
         await self._hooks.before_grant(key)
-        try:
-            await self._rewards.grant(user_id, goal.reward, grant_id)
-        except RewardGrantError as error:
-            await self._record_failure(key, error.message, in_doubt=error.in_doubt)
-            raise errors.reward_grant_failed(
-                f"reward grant failed: {error.message}"
-                + ("; the outcome is unknown and is being settled with AGS" if error.in_doubt else "")
-            ) from None
-        except Exception as error:
-            # Not the client's declared failure (a bug, an unexpected transport error): whether AGS
-            # granted is unknown, so never let a retry grant again.
-            log.exception("reward_grant_error", user_id=user_id, goal_id=goal.goal_id)
-            await self._record_failure(key, f"unexpected error: {error!r}", in_doubt=True)
-            raise errors.reward_grant_failed("reward grant failed: outcome unknown") from None
+        outcome = await self._grant(user_id, goal, grant_id)
+        REWARD_GRANTS.labels(outcome.state).inc()
+        if outcome.state != "granted":
+            await self._record_failure(key, outcome.error, in_doubt=outcome.state == "in_doubt")
+            raise errors.reward_grant_failed(outcome.reply)
         # A crash or cancellation from here until tx2 commits leaves the row 'pending': in doubt.
         await self._hooks.after_grant(key)
         async with connection(self._pool) as conn, conn.transaction():
@@ -109,6 +110,26 @@ class ClaimService:
             log.warning("claim_granted_after_rotation", user_id=user_id, goal_id=goal.goal_id)
         log.info("goal_claimed", user_id=user_id, goal_id=goal.goal_id, period=key.period)
         return Claimed(goal, now)
+
+    async def _grant(self, user_id: str, goal: Goal, grant_id: str) -> GrantOutcome:
+        """Ask the reward client; every way it can answer becomes one of the three outcomes."""
+        try:
+            await self._rewards.grant(user_id, goal.reward, grant_id)
+        except RewardGrantError as error:
+            if error.in_doubt:
+                unknown = "; the outcome is unknown and is being settled with AGS"
+                return GrantOutcome(
+                    "in_doubt", error.message, f"reward grant failed: {error.message}{unknown}"
+                )
+            return GrantOutcome("failed", error.message, f"reward grant failed: {error.message}")
+        except Exception as error:
+            # Not the client's declared failure (a bug, an unexpected transport error): whether AGS
+            # granted is unknown, so never let a retry grant again.
+            log.exception("reward_grant_error", user_id=user_id, goal_id=goal.goal_id)
+            return GrantOutcome(
+                "in_doubt", f"unexpected error: {error!r}", "reward grant failed: outcome unknown"
+            )
+        return GrantOutcome("granted")
 
     async def _begin(self, user_id: str, goal: Goal, now: datetime) -> tuple[ledger.GrantKey, str]:
         """tx1: checks under the progress-row lock, then the ledger's 'pending' row, committed; the row's
