@@ -36,10 +36,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.helpers.service import RunningService
+from tests.helpers.service import RunningService, operator
 
 # An operator too, so the admin routes are fuzzed past their permission check (player routes ignore it).
-USER = {"X-Mock-User-Id": "fuzz-user", "X-Mock-Admin": "true"}
+USER = operator("fuzz-user")
 ERROR_KEYS = {"code", "errorCode", "message", "details"}
 # What our error handler may answer for bad input; 5xx (including 502/503) is a failure here.
 CLIENT_ERRORS = {400, 404, 405, 409, 413}

@@ -6,23 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 
-from tests.api.test_claim import (
-    NOW,
-    USER,
-    assert_error,
-    claim,
-    fetch,
-    put_row,
-    use_mock_rewards,
-)
-from tests.conftest import RunningService
+from tests.helpers.api import assert_error
+from tests.helpers.claims import NOW, USER, claim, put_grant, put_row, use_mock_rewards
+from tests.helpers.db import db_execute, fetch
+from tests.helpers.service import RunningService, operator, user
 
 OPERATOR = "ops-1"
-ADMIN = {"X-Mock-User-Id": OPERATOR, "X-Mock-Admin": "true"}
-PLAYER = {"X-Mock-User-Id": USER}
+ADMIN = operator(OPERATOR)
+PLAYER = user(USER)
 
 
 async def admin(running: RunningService, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -44,22 +37,9 @@ async def player_goal(running: RunningService, challenge_id: str, goal_id: str) 
     return goal  # type: ignore[no-any-return]
 
 
-async def put_in_doubt_grant(running: RunningService, goal_id: str = "first-login") -> str:
-    [(grant_id,)] = await fetch(
-        running.settings.database_url,
-        """INSERT INTO reward_grants (user_id, goal_id, period, reward_type, reward_id, quantity, state,
-               last_error)
-           VALUES (%s, %s, '', 'WALLET', 'GOLD', 100, 'in_doubt', 'timed out')
-           RETURNING replace(grant_id::text, '-', '')""",
-        USER,
-        goal_id,
-    )
-    return str(grant_id)
-
-
-async def execute(database_url: str, sql: str) -> None:
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        await conn.execute(sql)
+async def put_in_doubt_grant(running: RunningService) -> str:
+    """The player's first-login grant, in doubt after a timeout; its grant id."""
+    return await put_grant(running.settings.database_url, "in_doubt", last_error="timed out")
 
 
 @pytest.fixture
@@ -123,7 +103,7 @@ async def test_the_state_shows_the_goal_as_the_player_sees_it_and_the_row_behind
     await put_row(
         url, "daily-login", "daily-challenges", "in_progress", expires_at=NOW.replace(day=13, hour=0)
     )
-    await execute(
+    await db_execute(
         url, "UPDATE user_goal_progress SET progress = 7, baseline = 5 WHERE goal_id = 'daily-login'"
     )
 
@@ -170,7 +150,7 @@ async def test_setting_a_relative_goal_moves_its_baseline(clocked: RunningServic
     await put_row(
         url, "daily-10-kills", "daily-challenges", "in_progress", expires_at=NOW.replace(day=13, hour=0)
     )
-    await execute(
+    await db_execute(
         url, "UPDATE user_goal_progress SET progress = 40, baseline = 38 WHERE goal_id = 'daily-10-kills'"
     )
 

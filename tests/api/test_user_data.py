@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import psycopg
 
-from tests.helpers.service import RunningService
+from tests.helpers.service import RunningService, operator
 
 ME, OTHER = "gdpr-user", "other-user"
 
@@ -76,10 +76,10 @@ async def test_the_player_gets_everything_stored_about_them(running: RunningServ
             await running.http.post(f"{running.base}/v1/challenges/initialize", headers=headers)
         ).status_code == 200
         await add_grant(url, user)
-    operator = {"X-Mock-User-Id": "ops", "X-Mock-Admin": "true"}
+    admin = operator("ops")
     changed = await running.http.put(
         f"{running.base}/v1/admin/users/{ME}/goals/first-100-kills/progress",
-        headers=operator,
+        headers=admin,
         json={"progress": 9},
     )
     assert changed.status_code == 200
@@ -112,15 +112,15 @@ async def test_a_player_never_seen_gets_empty_data(running: RunningService) -> N
 
 
 async def test_erasure_anonymises_the_audit_rows_about_the_player(running: RunningService) -> None:
-    operator = {"X-Mock-User-Id": "ops", "X-Mock-Admin": "true"}
+    admin = operator("ops")
     for user in (ME, OTHER):
         path = f"{running.base}/v1/admin/users/{user}/goals/first-100-kills/progress"
-        assert (await running.http.put(path, headers=operator, json={"progress": 2})).status_code == 200
+        assert (await running.http.put(path, headers=admin, json={"progress": 2})).status_code == 200
 
     response = await running.http.delete(f"{running.base}/v1/users/me/data", headers={"X-Mock-User-Id": ME})
 
     assert response.json()["anonymisedAuditEntries"] == 1
-    audit = (await running.http.get(f"{running.base}/v1/admin/audit", headers=operator)).json()["entries"]
+    audit = (await running.http.get(f"{running.base}/v1/admin/audit", headers=admin)).json()["entries"]
     kept = sorted((e["userId"], e["actor"], e["before"] is None, e["after"] is None) for e in audit)
     # What the operator did stays; whom it was about, and the rows, go.
     assert kept == [("", "mock:ops", True, True), (OTHER, "mock:ops", True, False)]

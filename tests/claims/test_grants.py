@@ -25,6 +25,7 @@ from tests.helpers.claims import (
     fetch,
     ledger_rows,
     progress_status,
+    put_grant,
     put_row,
     use_mock_rewards,
 )
@@ -33,16 +34,6 @@ from tests.helpers.service import REPO, RunningService
 
 OPERATOR = "ops@example"
 KEY = GrantKey(USER, "first-login", "")
-
-
-async def put_grant(database_url: str, key: GrantKey, state: str, *, age_s: int = 0, **extra: Any) -> None:
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        await conn.execute(
-            """INSERT INTO reward_grants (user_id, goal_id, period, expires_at, reward_type, reward_id,
-                   quantity, state, updated_at)
-               VALUES (%s, %s, %s, %s, 'WALLET', 'GOLD', 100, %s, now() - make_interval(secs => %s))""",
-            (key.user_id, key.goal_id, key.period, extra.get("expires_at"), state, age_s),
-        )
 
 
 async def refusal(call: Awaitable[object]) -> DomainError:
@@ -60,10 +51,10 @@ async def conn(database_url: str) -> AsyncIterator[psycopg.AsyncConnection[Any]]
 async def test_list_shows_unresolved_grants_oldest_first(
     database_url: str, conn: psycopg.AsyncConnection[Any]
 ) -> None:
-    await put_grant(database_url, GrantKey("a", "first-login", ""), "pending", age_s=10)
-    await put_grant(database_url, GrantKey("b", "first-login", ""), "in_doubt", age_s=300)
-    await put_grant(database_url, GrantKey("c", "first-login", ""), "granted", age_s=600)
-    await put_grant(database_url, GrantKey("d", "first-login", ""), "failed", age_s=600)
+    await put_grant(database_url, "pending", user_id="a", age_s=10)
+    await put_grant(database_url, "in_doubt", user_id="b", age_s=300)
+    await put_grant(database_url, "granted", user_id="c", age_s=600)
+    await put_grant(database_url, "failed", user_id="d", age_s=600)
 
     assert [g.user_id for g in await list_grants(conn)] == ["b", "a"]
     assert [g.user_id for g in await list_grants(conn, older_than_s=60)] == ["b"]
@@ -76,7 +67,7 @@ async def test_resolve_as_granted_marks_the_goal_claimed(
     database_url: str, conn: psycopg.AsyncConnection[Any]
 ) -> None:
     await put_row(database_url, "first-login", "onboarding")
-    await put_grant(database_url, KEY, "pending")
+    await put_grant(database_url, "pending")
 
     resolved = await resolve_grant(conn, KEY, "granted", OPERATOR, NOW)
 
@@ -95,7 +86,7 @@ async def test_resolve_as_failed_makes_the_goal_claimable(
     database_url: str, conn: psycopg.AsyncConnection[Any]
 ) -> None:
     await put_row(database_url, "first-login", "onboarding")
-    await put_grant(database_url, KEY, "in_doubt")
+    await put_grant(database_url, "in_doubt")
 
     resolved = await resolve_grant(conn, KEY, "failed", OPERATOR)
 
@@ -113,7 +104,9 @@ async def test_resolve_never_claims_a_newer_period(
     # The grant was for yesterday's period; the row has since been reset into today's.
     key = GrantKey(USER, "daily-login", "2025-03-11T00:00:00Z")
     await put_row(database_url, "daily-login", "daily-challenges", "in_progress", expires_at=TODAY_END)
-    await put_grant(database_url, key, "pending", expires_at=NOW.replace(hour=0))
+    await put_grant(
+        database_url, "pending", goal_id=key.goal_id, period=key.period, expires_at=NOW.replace(hour=0)
+    )
 
     resolved = await resolve_grant(conn, key, "granted", OPERATOR)
 
@@ -188,7 +181,7 @@ def _run(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.slow
 async def test_the_grants_command(database_url: str) -> None:
     await put_row(database_url, "first-login", "onboarding")
-    await put_grant(database_url, KEY, "pending", age_s=120)
+    await put_grant(database_url, "pending", age_s=120)
 
     listed = _run(database_url, "list", "--older-than", "60")
     assert listed.returncode == 0, listed.stderr
@@ -211,7 +204,7 @@ async def test_the_grants_command(database_url: str) -> None:
 @pytest.mark.slow
 async def test_the_grants_command_resolves_by_grant_id_and_is_audited(database_url: str) -> None:
     await put_row(database_url, "first-login", "onboarding")
-    await put_grant(database_url, KEY, "in_doubt")
+    await put_grant(database_url, "in_doubt")
     [_, row] = _run(database_url, "list").stdout.splitlines()
     grant_id = row.split("\t")[-1]
 

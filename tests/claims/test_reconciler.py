@@ -10,7 +10,6 @@ from dataclasses import replace
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 from prometheus_client import REGISTRY
 
@@ -18,28 +17,31 @@ from challenge_service.app import Service
 from challenge_service.claims.reconciler import GrantReconciler, ReconcilePolicy
 from challenge_service.claims.service import ClaimHooks
 from challenge_service.rewards import AgsRewardClient, MockRewardClient, RewardClient
-from tests.api.test_claim import (
+from tests.fake_ags import FakeAgs
+from tests.helpers.api import assert_error
+from tests.helpers.claims import (
     NOW,
+    PLATFORM,
     TODAY_END,
     USER,
-    assert_error,
+    ags_rewards,
     claim,
     claim_service,
     crash,
-    fetch,
+    fake_ags,
     progress_status,
+    put_grant,
     put_row,
     use_mock_rewards,
 )
-from tests.conftest import RunningService, make_settings
-from tests.fake_ags import FakeAgs
+from tests.helpers.db import db_execute, fetch
+from tests.helpers.service import RunningService, make_settings
 from tests.helpers.waiting import eventually
 
 # Fast cycles and back-off, but the real thresholds: tests age rows in SQL instead of waiting for them.
 FAST = ReconcilePolicy(
     interval_s=0.05, first_delay_s=0, settle_timeout_s=5, lease_s=10, backoff_s=0.05, max_backoff_s=0.2
 )
-PLATFORM = "/platform/*"
 # (challenge, goal, the player's row expiry): a WALLET reward and an ITEM one.
 WALLET_GOAL = ("onboarding", "first-login", None)
 ITEM_GOAL = ("daily-challenges", "daily-100-kills", TODAY_END)
@@ -48,14 +50,13 @@ GOALS = pytest.mark.parametrize("goal", [WALLET_GOAL, ITEM_GOAL], ids=["WALLET",
 
 @pytest.fixture
 def ags() -> Iterator[FakeAgs]:
-    with FakeAgs(namespace="accelbyte", client_id="challenge-service", client_secret="secret") as server:
+    with fake_ags() as server:
         yield server
 
 
 def ags_client(ags: FakeAgs, http: httpx.AsyncClient, **options: Any) -> AgsRewardClient:
     # One attempt and a short budget: a claim that meets a fault leaves its grant in doubt at once.
-    options = {"backoff": (0.01,), "attempts": 1, "budget_s": 0.5, **options}
-    return AgsRewardClient(ags.base_url, "challenge-service", "secret", "accelbyte", http, **options)
+    return ags_rewards(ags, http, **{"attempts": 1, "budget_s": 0.5, **options})
 
 
 @asynccontextmanager
@@ -81,10 +82,11 @@ def reconciler(running: RunningService, rewards: RewardClient, **policy: Any) ->
 
 async def age_grants(database_url: str, seconds: int = 3600) -> None:
     """Pretend the unresolved grants were left that long ago (what the thresholds wait for)."""
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        await conn.execute(
-            "UPDATE reward_grants SET updated_at = updated_at - make_interval(secs => %s)", (seconds,)
-        )
+    await db_execute(
+        database_url,
+        "UPDATE reward_grants SET updated_at = updated_at - make_interval(secs => %s)",
+        (seconds,),
+    )
 
 
 async def grant_row(database_url: str, goal_id: str, user_id: str = USER) -> tuple[Any, ...]:
@@ -194,7 +196,7 @@ async def test_two_replicas_reconciling_the_same_entries_grant_each_once(
         ags.delay(PLATFORM, 0.05, times=1000)
         for user in users:
             await put_row(database_url, "first-login", "onboarding", user_id=user)
-            await put_grant(database_url, user, "in_doubt")
+            await put_grant(database_url, "in_doubt", user_id=user)
         await age_grants(database_url)
 
         async def all_granted() -> bool:
@@ -217,7 +219,7 @@ async def test_two_reconcilers_at_once_take_each_row_once(
     url = running.settings.database_url
     for n in range(10):
         await put_row(url, "first-login", "onboarding", user_id=f"u{n}")
-        await put_grant(url, f"u{n}", "in_doubt")
+        await put_grant(url, "in_doubt", user_id=f"u{n}")
     await age_grants(url)
     ags.delay(PLATFORM, 0.05, times=1000)
     client = ags_client(ags, http, budget_s=5)
@@ -251,7 +253,7 @@ async def test_a_fresh_doubt_waits_for_a_late_answer_to_land(running: RunningSer
     url = running.settings.database_url
     rewards = use_mock_rewards(running)
     await put_row(url, "first-login", "onboarding")
-    await put_grant(url, USER, "in_doubt")
+    await put_grant(url, "in_doubt")
 
     assert await reconciler(running, rewards).run_once() == 0
     await age_grants(url, 61)
@@ -264,7 +266,7 @@ async def test_an_outright_refusal_makes_the_goal_claimable_again(
     url = running.settings.database_url
     client = ags_client(ags, http)
     await put_row(url, "first-login", "onboarding")
-    await put_grant(url, USER, "in_doubt")
+    await put_grant(url, "in_doubt")
     await age_grants(url)
     # The wallet was never credited (404), and the credit is refused: nothing was granted, for sure.
     ags.fail("*/credit", 400, body={"errorCode": 35123, "errorMessage": "Wallet is inactive"})
@@ -283,7 +285,7 @@ async def test_an_entitlement_grant_waits_for_an_operator(
     url = running.settings.database_url
     client = ags_client(ags, http, item_grant="entitlement")
     await put_row(url, "daily-100-kills", "daily-challenges", expires_at=TODAY_END)
-    await put_grant(url, USER, "in_doubt", goal_id="daily-100-kills", reward=("ITEM", "sword", 1))
+    await put_grant(url, "in_doubt", goal_id="daily-100-kills", reward=("ITEM", "sword", 1))
     await age_grants(url)
 
     assert await reconciler(running, client).run_once() == 1
@@ -302,7 +304,6 @@ async def test_a_settlement_marks_only_its_own_period_claimed(running: RunningSe
     await put_row(url, "daily-login", "daily-challenges", "in_progress", expires_at=TODAY_END)
     await put_grant(
         url,
-        USER,
         "in_doubt",
         goal_id="daily-login",
         period="2025-03-11T00:00:00Z",
@@ -324,25 +325,6 @@ def test_the_back_off_doubles_up_to_its_cap() -> None:
 
 
 # -- helpers --------------------------------------------------------------------------------------------
-
-
-async def put_grant(
-    database_url: str,
-    user_id: str,
-    state: str,
-    *,
-    goal_id: str = "first-login",
-    period: str = "",
-    expires_at: Any = None,
-    reward: tuple[str, str, int] = ("WALLET", "GOLD", 100),
-) -> None:
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        await conn.execute(
-            """INSERT INTO reward_grants (user_id, goal_id, period, expires_at, reward_type, reward_id,
-                   quantity, state)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
-            (user_id, goal_id, period, expires_at, *reward, state),
-        )
 
 
 def backlog_gauge() -> float | None:

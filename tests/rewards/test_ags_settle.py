@@ -9,8 +9,7 @@ import pytest
 from challenge_service.rewards import AgsRewardClient, RewardGrantError, RewardSpec
 from challenge_service.rewards import ags as ags_client
 from tests.fake_ags import FakeAgs
-
-from .conftest import NAMESPACE, MakeClient
+from tests.helpers.rewards import NAMESPACE, MakeClient
 
 GRANT_ID = "0123456789abcdef0123456789abcdef"
 USER_PATH = f"/platform/admin/namespaces/{NAMESPACE}/users/user-1"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from challenge_service.catalog import Goal, load_catalog
 from challenge_service.rules.progress import Delta, Progress, apply, displayed, reset, set_displayed
-from tests.conftest import REPO
+from tests.helpers.service import REPO
 
 NOW = datetime(2025, 3, 12, 10, 0, tzinfo=UTC)  # a Wednesday
 TODAY_END = datetime(2025, 3, 13, tzinfo=UTC)
