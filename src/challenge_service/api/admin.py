@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import MediaType, Response, get, post, put
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, Parameter, QueryParameter
 
 from challenge_service.admin import audit
 from challenge_service.api.admin_wire import (
@@ -27,24 +27,54 @@ from challenge_service.api.admin_wire import (
     grant_view,
     progress_record,
 )
-from challenge_service.api.body import check_id, parse_body
+from challenge_service.api.body import (
+    EmptyRequest,
+    ResolveGrantRequest,
+    SetProgressRequest,
+    check_id,
+    parse_body,
+)
 from challenge_service.api.deps import AnyRequest, current_operator, player_admin, services
+from challenge_service.api.openapi import ADMIN, AUTH, DATABASE, errors, request_body
 from challenge_service.api.views import encoder_for
 from challenge_service.auth.permissions import Action
 from challenge_service.catalog import Goal
 from challenge_service.claims import grants
 from challenge_service.claims.ledger import UNRESOLVED, GrantState
-from challenge_service.errors import invalid_input
+from challenge_service.errors import ErrorCode, invalid_input
 from challenge_service.store.database import connection
 
 _ENCODE = msgspec.json.encode
-# The query's `userId` (lowerCamelCase like every other name on the wire).
-UserIdQuery = Annotated[str | None, QueryParameter(name="userId")]
-# `state` is a name Litestar reserves for the application state.
-StateQuery = Annotated[str | None, QueryParameter(name="state")]
 # Listing bounds: the default page and the most one request may ask for.
 DEFAULT_LIMIT = 100
 MAX_AUDIT_LIMIT = 500
+# The bounds are checked by `_limit` (with a message naming them), so the documents only state them.
+# The query's `userId` is lowerCamelCase like every other name on the wire; `state` is a name Litestar
+# reserves for the application state.
+UserIdQuery = Annotated[
+    str | None, QueryParameter(name="userId", description="only this player's (1..100 printable characters)")
+]
+StateQuery = Annotated[
+    str | None,
+    QueryParameter(
+        name="state",
+        description=f"a comma list of {', '.join(grants.STATES)}; default `pending,in_doubt` (unresolved)",
+    ),
+]
+
+
+GrantLimitQuery = Annotated[
+    int | None,
+    Parameter(description=f"at most this many (1..{grants.MAX_LISTED}); default {DEFAULT_LIMIT}"),
+]
+AuditLimitQuery = Annotated[
+    int | None, Parameter(description=f"at most this many (1..{MAX_AUDIT_LIMIT}); default {DEFAULT_LIMIT}")
+]
+BeforeQuery = Annotated[
+    int | None, Parameter(description="the previous page's `nextBefore`: continue with older entries")
+]
+NEEDS_READ = "Needs the operator permission's read action (2)."
+NEEDS_UPDATE = "Needs the operator permission's update action (4). Recorded in the audit trail."
 
 
 def _limit(raw: int | None, most: int) -> int:
@@ -65,7 +95,16 @@ def _states(raw: str | None) -> tuple[GrantState, ...]:
     return tuple(state for state in grants.STATES if state in wanted)
 
 
-@get("/v1/admin/users/{user_id:str}/challenges", summary="Operator: a player's full state")
+@get(
+    "/v1/admin/users/{user_id:str}/challenges",
+    operation_id="getPlayerState",
+    tags=[ADMIN],
+    summary="A player's full state: every goal as the player sees it, and the row behind it",
+    description="Every challenge and goal exactly as `GET /v1/challenges` shows them to the player, each "
+    "goal with `stored`: its raw `progress`, `baseline`, `updatedAt` … (`null` when the player has no "
+    f"row). A player never seen is a 200 with every goal `not_started`. {NEEDS_READ}",
+    responses=errors(*AUTH, *DATABASE),
+)
 async def player_state(request: AnyRequest, user_id: FromPath[str]) -> Response[PlayerState]:
     await current_operator(request, Action.READ)
     check_id("userId", user_id)
@@ -89,7 +128,14 @@ async def player_state(request: AnyRequest, user_id: FromPath[str]) -> Response[
 
 @put(
     "/v1/admin/users/{user_id:str}/goals/{goal_id:str}/progress",
-    summary="Operator: set the progress a player sees (the status follows)",
+    operation_id="setGoalProgress",
+    tags=[ADMIN],
+    summary="Set the progress a player sees (the status follows)",
+    description="`completed` when the progress reaches the target, `in_progress` above 0, `not_started` "
+    "at 0; a claimed goal stays claimed. A relative goal moves its baseline. A goal the player has no row "
+    f"for gets one, inactive. Answers the row before and after. {NEEDS_UPDATE}",
+    operation_class=request_body(SetProgressRequest, required=True, example={"progress": 5}),
+    responses=errors(*AUTH, ErrorCode.GOAL_NOT_FOUND, *DATABASE, body=True),
 )
 async def set_progress(request: AnyRequest, user_id: FromPath[str], goal_id: FromPath[str]) -> GoalChanged:
     actor = await current_operator(request, Action.UPDATE)
@@ -101,7 +147,14 @@ async def set_progress(request: AnyRequest, user_id: FromPath[str], goal_id: Fro
 @post(
     "/v1/admin/users/{user_id:str}/goals/{goal_id:str}/reset",
     status_code=200,
-    summary="Operator: put a goal back to not started (a claimed one too)",
+    operation_id="resetGoal",
+    tags=[ADMIN],
+    summary="Put a goal back to not started (a claimed one too)",
+    description="Progress 0, no baseline, not completed, not claimed; activation and period stay. The "
+    "period's grant stays in the ledger, so the player is never paid twice for one period. "
+    f"{NEEDS_UPDATE}",
+    operation_class=request_body(EmptyRequest, required=False, example={}),
+    responses=errors(*AUTH, ErrorCode.GOAL_NOT_FOUND, *DATABASE, body=True),
 )
 async def reset_goal(request: AnyRequest, user_id: FromPath[str], goal_id: FromPath[str]) -> GoalChanged:
     actor = await current_operator(request, Action.UPDATE)
@@ -110,12 +163,20 @@ async def reset_goal(request: AnyRequest, user_id: FromPath[str], goal_id: FromP
     return goal_changed(user_id, await player_admin(request).reset_goal(actor, user_id, goal_id))
 
 
-@get("/v1/admin/grants", summary="Operator: reward grants by state, oldest first")
+@get(
+    "/v1/admin/grants",
+    operation_id="listGrants",
+    tags=[ADMIN],
+    summary="Reward grants by state, oldest first",
+    description="Ledger entries with their attempts, the reconciler's tries and the last error; by "
+    f"default the unresolved ones (pending, in doubt). {NEEDS_READ}",
+    responses=errors(*AUTH, *DATABASE),
+)
 async def list_grants(
     request: AnyRequest,
     states: StateQuery = None,
     user_id: UserIdQuery = None,
-    limit: FromQuery[int | None] = None,
+    limit: GrantLimitQuery = None,
 ) -> GrantList:
     await current_operator(request, Action.READ)
     if user_id is not None:
@@ -129,22 +190,39 @@ async def list_grants(
 @post(
     "/v1/admin/grants/{grant_id:str}/resolve",
     status_code=200,
-    summary="Operator: settle a pending or in-doubt grant after checking AGS",
+    operation_id="resolveGrant",
+    tags=[ADMIN],
+    summary="Settle a pending or in-doubt grant after checking AGS",
+    description="`grantId` is 32 hex digits, as listed. `granted` marks the goal claimed (while the "
+    "player's row is still in that period), `failed` lets the player claim again. A grant already "
+    f"granted or failed is 409 `GRANT_ALREADY_RESOLVED`. {NEEDS_UPDATE}",
+    operation_class=request_body(ResolveGrantRequest, required=True, example={"as": "granted"}),
+    responses=errors(
+        *AUTH, ErrorCode.GRANT_NOT_FOUND, ErrorCode.GRANT_ALREADY_RESOLVED, *DATABASE, body=True
+    ),
 )
 async def resolve_grant(request: AnyRequest, grant_id: FromPath[str]) -> GrantResolved:
     actor = await current_operator(request, Action.UPDATE)
-    resolution: Any = parse_body(await request.body()).choice("as", ("granted", "failed"))
+    resolution: Any = parse_body(await request.body()).choice("as", grants.RESOLUTIONS)
     async with connection(services(request).pool) as conn:
         resolved = await grants.resolve_grant(conn, grant_id, resolution, actor, services(request).clock())
     return grant_resolved(resolved)
 
 
-@get("/v1/admin/audit", summary="Operator: the audit trail of operator writes, newest first")
+@get(
+    "/v1/admin/audit",
+    operation_id="listAudit",
+    tags=[ADMIN],
+    summary="The audit trail of operator writes, newest first",
+    description="Who (the token's `sub`), when, what was asked, and the row before and after, for every "
+    f"set-progress, reset and grant resolution; page with `nextBefore`. {NEEDS_READ}",
+    responses=errors(*AUTH, *DATABASE),
+)
 async def audit_trail(
     request: AnyRequest,
     user_id: UserIdQuery = None,
-    limit: FromQuery[int | None] = None,
-    before: FromQuery[int | None] = None,
+    limit: AuditLimitQuery = None,
+    before: BeforeQuery = None,
 ) -> AuditPage:
     await current_operator(request, Action.READ)
     if user_id is not None:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
+from challenge_service.claims.grants import Resolution
 from challenge_service.errors import invalid_input
 
 # Bounds on what a body may ask for; ids match the database columns (varchar(100)).
@@ -30,7 +31,7 @@ GoalId = Annotated[str, Meta(min_length=1, max_length=MAX_ID_LENGTH, examples=["
 REPLACE_EXISTING = "first deactivate the challenge's other active goals (reported in `replacedGoals`)"
 
 
-class InitializeRequest(msgspec.Struct):
+class EmptyRequest(msgspec.Struct):
     """Nothing to send: `{}`, `null` or an empty body."""
 
 
@@ -63,6 +64,23 @@ class RandomSelectRequest(msgspec.Struct, rename="camel"):
     exclude_active: Annotated[
         bool, Meta(description="leave out goals that are already active (implied by `replaceExisting`)")
     ] = False
+
+
+class SetProgressRequest(msgspec.Struct, rename="camel"):
+    progress: Annotated[
+        int,
+        Meta(ge=0, le=MAX_INT, description="the progress the player should see; the status follows from it"),
+    ]
+
+
+class ResolveGrantRequest(msgspec.Struct):
+    as_: Annotated[
+        Resolution,
+        Meta(
+            description="`granted`: AGS has the reward, the goal becomes claimed; `failed`: AGS does not, "
+            "the player may claim again"
+        ),
+    ] = msgspec.field(name="as")
 
 
 def _camel(snake: str) -> str:

@@ -26,7 +26,7 @@ from typing import TextIO
 import psycopg
 
 from challenge_service.claims import ledger
-from challenge_service.claims.grants import STATES, Resolution, list_grants, resolve_grant
+from challenge_service.claims.grants import RESOLUTIONS, STATES, Resolution, list_grants, resolve_grant
 from challenge_service.claims.ledger import Grant, GrantKey, GrantState
 from challenge_service.errors import DomainError
 
@@ -98,7 +98,7 @@ def add_grants_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
         metavar="GRANT_ID | USER GOAL PERIOD",
         help="the grant's id, or its user, goal and period as listed ('' for goals without rotation)",
     )
-    resolve.add_argument("--as", dest="resolution", choices=("granted", "failed"), required=True)
+    resolve.add_argument("--as", dest="resolution", choices=RESOLUTIONS, required=True)
 
 
 def run_grants(args: argparse.Namespace, environ: Mapping[str, str]) -> int:

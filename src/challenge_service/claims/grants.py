@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, get_args
 
 import psycopg
 
@@ -21,6 +21,7 @@ from challenge_service.errors import invalid_input
 
 STATES: tuple[GrantState, ...] = ("pending", "in_doubt", "granted", "failed")
 Resolution = Literal["granted", "failed"]
+RESOLUTIONS: tuple[Resolution, ...] = get_args(Resolution)
 # At most this many grants in one listing; older-than and the player filter narrow it down.
 MAX_LISTED = 1000
 
