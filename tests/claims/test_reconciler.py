@@ -260,6 +260,19 @@ async def test_a_fresh_doubt_waits_for_a_late_answer_to_land(running: RunningSer
     assert await reconciler(running, rewards).run_once() == 1
 
 
+async def test_settlements_count_as_grants_by_what_ags_finally_answered(running: RunningService) -> None:
+    url = running.settings.database_url
+    rewards = use_mock_rewards(running)
+    await put_row(url, "first-login", "onboarding")
+    await put_grant(url, "in_doubt")
+    await age_grants(url)
+    before = outcome_counts()
+
+    assert await reconciler(running, rewards).run_once() == 1
+
+    assert delta(before, outcome_counts()) == {("grants", "granted"): 1, ("reconciliations", "sent"): 1}
+
+
 async def test_an_outright_refusal_makes_the_goal_claimable_again(
     running: RunningService, ags: FakeAgs, http: httpx.AsyncClient
 ) -> None:
@@ -270,8 +283,11 @@ async def test_an_outright_refusal_makes_the_goal_claimable_again(
     await age_grants(url)
     # The wallet was never credited (404), and the credit is refused: nothing was granted, for sure.
     ags.fail("*/credit", 400, body={"errorCode": 35123, "errorMessage": "Wallet is inactive"})
+    before = outcome_counts()
 
     assert await reconciler(running, client).run_once() == 1
+
+    assert delta(before, outcome_counts()) == {("grants", "failed"): 1, ("reconciliations", "failed"): 1}
 
     state, _, _, last_error = await grant_row(url, "first-login")
     assert state == "failed"
@@ -325,6 +341,24 @@ def test_the_back_off_doubles_up_to_its_cap() -> None:
 
 
 # -- helpers --------------------------------------------------------------------------------------------
+
+
+def outcome_counts() -> dict[tuple[str, str], float]:
+    """challenge_reward_grants_total and challenge_reward_reconciliations_total, by outcome."""
+    counters = {"grants": "challenge_reward_grants", "reconciliations": "challenge_reward_reconciliations"}
+    return {
+        (short, sample.labels["outcome"]): sample.value
+        for short, name in counters.items()
+        for family in REGISTRY.collect()
+        if family.name == name
+        for sample in family.samples
+        if sample.name.endswith("_total")
+    }
+
+
+def delta(before: dict[tuple[str, str], float], after: dict[tuple[str, str], float]) -> dict[Any, float]:
+    """The counters that moved, and by how much."""
+    return {key: value - before.get(key, 0) for key, value in after.items() if value != before.get(key, 0)}
 
 
 def backlog_gauge() -> float | None:

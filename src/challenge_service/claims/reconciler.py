@@ -15,6 +15,10 @@ row; this task does, every `interval_s`:
    refused it outright (the player may claim again); otherwise the row stays in doubt and is tried
    again after a back-off that doubles up to `max_backoff_s`, with the reason in `last_error`.
 
+Each settled row counts once in `challenge_reward_grants_total` (`granted` or `failed`, what AGS finally
+answered; the claim counted it `in_doubt`, or not at all if it died), and every take by its outcome in
+`challenge_reward_reconciliations_total`.
+
 Replicas share the work through the lease; a replica that dies mid-settle leaves its rows to the
 next lease, which is safe because settling twice still grants once. `settle_after_s` is the one
 assumption: an AGS request that got no answer is applied within that time or never.
@@ -32,7 +36,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from challenge_service.claims import ledger
 from challenge_service.maintenance.periodic import Periodic
-from challenge_service.metrics import RECONCILIATIONS, register_grant_backlog
+from challenge_service.metrics import RECONCILIATIONS, REWARD_GRANTS, register_grant_backlog
 from challenge_service.rewards import RewardClient, RewardGrantError
 
 log = structlog.get_logger(__name__)
@@ -137,6 +141,7 @@ class GrantReconciler(Periodic):
         async with self.pool.connection() as conn, conn.transaction():
             claimed = await ledger.mark_granted(conn, grant.key, self.clock())
         RECONCILIATIONS.labels(settled).inc()
+        REWARD_GRANTS.labels("granted").inc()
         log.info("grant_reconciled", **context, outcome=settled, goal_marked_claimed=claimed)
 
     async def _postpone(self, grant: ledger.Grant, reason: str) -> None:
@@ -158,4 +163,5 @@ class GrantReconciler(Periodic):
         async with self.pool.connection() as conn, conn.transaction():
             await ledger.mark_not_granted(conn, grant.key, "failed", reason)
         RECONCILIATIONS.labels("failed").inc()
+        REWARD_GRANTS.labels("failed").inc()
         log.warning("grant_reconcile_refused", grant_id=grant.grant_id, user_id=grant.user_id, reason=reason)
