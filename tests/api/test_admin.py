@@ -327,4 +327,11 @@ async def test_the_audit_trail_pages_backwards(clocked: RunningService) -> None:
         if not before:
             break
     assert seen == [4, 3, 2, 1, 0]
-    assert_error(await admin(clocked, "GET", "/audit", params={"limit": 501}), 400, 3, "INVALID_INPUT")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"limit": 0}, {"limit": 501}, {"before": 0}, {"before": -1}, {"before": 2**63}, {"before": "x"}],
+)
+async def test_bad_audit_pages_are_400(clocked: RunningService, params: dict[str, Any]) -> None:
+    assert_error(await admin(clocked, "GET", "/audit", params=params), 400, 3, "INVALID_INPUT")

@@ -48,6 +48,8 @@ _ENCODE = msgspec.json.encode
 # Listing bounds: the default page and the most one request may ask for.
 DEFAULT_LIMIT = 100
 MAX_AUDIT_LIMIT = 500
+# `before` names an audit entry; admin_audit.id is a bigint.
+MAX_ENTRY_ID = 2**63 - 1
 # The bounds are checked by `_limit` (with a message naming them), so the documents only state them.
 # The query's `userId` is lowerCamelCase like every other name on the wire; `state` is a name Litestar
 # reserves for the application state.
@@ -71,7 +73,8 @@ AuditLimitQuery = Annotated[
     int | None, Parameter(description=f"at most this many (1..{MAX_AUDIT_LIMIT}); default {DEFAULT_LIMIT}")
 ]
 BeforeQuery = Annotated[
-    int | None, Parameter(description="the previous page's `nextBefore`: continue with older entries")
+    int | None,
+    Parameter(description="the previous page's `nextBefore` (an entry id): continue with older entries"),
 ]
 NEEDS_READ = "Needs the operator permission's read action (2)."
 NEEDS_UPDATE = "Needs the operator permission's update action (4). Recorded in the audit trail."
@@ -82,6 +85,12 @@ def _limit(raw: int | None, most: int) -> int:
         return min(DEFAULT_LIMIT, most)
     if not 1 <= raw <= most:
         raise invalid_input(f"limit must be 1..{most}, got {raw}")
+    return raw
+
+
+def _before(raw: int | None) -> int | None:
+    if raw is not None and not 1 <= raw <= MAX_ENTRY_ID:
+        raise invalid_input(f"before must be an entry id, 1..{MAX_ENTRY_ID}, got {raw}")
     return raw
 
 
@@ -227,7 +236,7 @@ async def audit_trail(
     await current_operator(request, Action.READ)
     if user_id is not None:
         check_id("userId", user_id)
-    most = _limit(limit, MAX_AUDIT_LIMIT)
+    most, older_than = _limit(limit, MAX_AUDIT_LIMIT), _before(before)
     async with connection(services(request).pool) as conn:
-        entries = await audit.entries(conn, user_id, most, before)
+        entries = await audit.entries(conn, user_id, most, older_than)
     return audit_page(entries, most)
