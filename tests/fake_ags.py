@@ -14,6 +14,12 @@ real httpx transport (connection pooling, timeouts, dropped sockets) rather than
         ags.drop("/platform/*")                       # close the socket without answering
         ags.apply_then_drop("/platform/*")            # grant it, then close without answering
         ags.requests(path=..., method=...)            # everything the server saw, faults included
+        ags.applied                                   # grants AGS applied, answered or not
+
+Platform behaves as AGS documents it where the service relies on it: a fulfillment (v3, by transaction
+id) is applied once per transaction id and a repeat answers the first result (a different payload for
+the same id is refused with 38128); a wallet credit keeps its `reason` and `metadata` in the wallet's
+history, which lists newest first and answers 404 (35141) for a wallet never credited.
 
 Patterns are ``fnmatch`` globs over the raw (still percent-encoded) path. Faults queue in FIFO order:
 each matching request consumes the oldest fault whose pattern (and method, when given) matches.
@@ -35,7 +41,7 @@ import threading
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Literal
@@ -46,6 +52,7 @@ JWKS_PATH = "/iam/v3/oauth/jwks"
 REVOCATION_LIST_PATH = "/iam/v3/oauth/revocationlist"
 TOKEN_PATH = "/iam/v3/oauth/token"
 PLATFORM_PREFIX = "/platform/admin/namespaces/"
+FULFILLMENT_PREFIX = "/platform/v3/admin/namespaces/"
 
 # How long a "hang" holds a connection when the test forgets to stop the server; far past any client timeout.
 DEFAULT_HANG_S = 30.0
@@ -113,8 +120,13 @@ class FakeAgs:
         self._bloom = _RevokedTokens(bloom_bits, bloom_hashes)
         self._revoked_users: dict[str, str] = {}
         self._faults: list[_Fault] = []
-        # Grants AGS actually applied (entitlements created, wallets credited), answered or not.
+        # Grants AGS actually applied (entitlements created, items fulfilled, wallets credited), answered
+        # or not.
         self.applied: list[RecordedRequest] = []
+        # (user, transaction id) → (the fulfilled items, the answer), for repeats of a transaction id.
+        self._fulfillments: dict[tuple[str, str], tuple[Any, dict[str, Any]]] = {}
+        # (user, currency) → wallet transactions, oldest first.
+        self._wallet_history: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._requests: list[RecordedRequest] = []
         self._valid_tokens: set[str] = set()
         self.issued_tokens: list[str] = []
@@ -260,7 +272,7 @@ class FakeAgs:
                 return 200, {"revoked_tokens": self._bloom.json(), "revoked_users": users}
         if request.path == TOKEN_PATH and request.method == "POST":
             return self._issue_token(request)
-        if request.path.startswith(PLATFORM_PREFIX):
+        if request.path.startswith((PLATFORM_PREFIX, FULFILLMENT_PREFIX)):
             return self._platform(request)
         return 404, {"errorCode": 404, "errorMessage": f"no route {request.method} {request.path}"}
 
@@ -288,7 +300,16 @@ class FakeAgs:
             authorized = request.bearer in self._valid_tokens
         if not authorized:
             return 401, {"errorCode": 20001, "errorMessage": "unauthorized access"}
+        if request.path.startswith(FULFILLMENT_PREFIX):
+            return self._fulfillment(request)
         segments = request.path[len(PLATFORM_PREFIX) :].split("/")
+        # <ns>/users/<user>/wallets/currencies/<currency>/transactions
+        if (
+            len(segments) == 7
+            and segments[3:5] == ["wallets", "currencies"]
+            and segments[6] == "transactions"
+        ):
+            return self._wallet_transactions(request, segments[2], segments[5])
         try:
             body = request.json()
         except ValueError:
@@ -303,9 +324,70 @@ class FakeAgs:
         if is_user and len(segments) == 6 and segments[3] == "wallets" and segments[5] == "credit":
             if request.method != "PUT":
                 return 405, {"errorCode": 405, "errorMessage": "method not allowed"}
-            self._apply(request)
-            return 200, {"userId": segments[2], "currencyCode": segments[4], "balance": body.get("amount")}
+            with self._lock:
+                self.applied.append(request)
+                history = self._wallet_history.setdefault((segments[2], segments[4]), [])
+                history.append(
+                    {
+                        "amount": body.get("amount"),
+                        "createdAt": datetime.now(UTC)
+                        .isoformat(timespec="milliseconds")
+                        .replace("+00:00", "Z"),
+                        "currencyCode": segments[4],
+                        "userId": segments[2],
+                        "walletAction": "CREDIT",
+                        "reason": body.get("reason", ""),
+                        **({"metadata": body["metadata"]} if "metadata" in body else {}),
+                    }
+                )
+                balance = sum(entry["amount"] for entry in history)
+            return 200, {"userId": segments[2], "currencyCode": segments[4], "balance": balance}
         return 404, {"errorCode": 404, "errorMessage": f"no route {request.method} {request.path}"}
+
+    def _fulfillment(self, request: RecordedRequest) -> tuple[int, Any]:
+        # <ns>/users/<user>/fulfillments/<transactionId>
+        segments = request.path[len(FULFILLMENT_PREFIX) :].split("/")
+        if len(segments) != 5 or segments[1] != "users" or segments[3] != "fulfillments":
+            return 404, {"errorCode": 404, "errorMessage": f"no route {request.method} {request.path}"}
+        if request.method != "PUT":
+            return 405, {"errorCode": 405, "errorMessage": "method not allowed"}
+        user_id, transaction_id = segments[2], segments[4]
+        try:
+            items = request.json()["items"]
+        except (ValueError, KeyError, TypeError):
+            return 400, {"errorCode": 20002, "errorMessage": "validation error: no items"}
+        with self._lock:
+            earlier = self._fulfillments.get((user_id, transaction_id))
+            if earlier is not None:
+                if earlier[0] != items:
+                    return 400, {
+                        "errorCode": 38128,
+                        "errorMessage": "Cannot retry fulfillment with different payload.",
+                    }
+                return 200, earlier[1]
+            result = {
+                "transactionId": transaction_id,
+                "userId": user_id,
+                "namespace": self.namespace,
+                "state": "FULFILLED",
+                "stateInfo": {"successList": [], "failedList": []},
+                "items": items,
+            }
+            self._fulfillments[(user_id, transaction_id)] = (items, result)
+            self.applied.append(request)
+        return 200, result
+
+    def _wallet_transactions(self, request: RecordedRequest, user_id: str, currency: str) -> tuple[int, Any]:
+        if request.method != "GET":
+            return 405, {"errorCode": 405, "errorMessage": "method not allowed"}
+        query = dict(urllib.parse.parse_qsl(request.query))
+        offset, limit = int(query.get("offset", 0)), int(query.get("limit", 20))
+        with self._lock:
+            history = self._wallet_history.get((user_id, currency))
+            if history is None:
+                return 404, {"errorCode": 35141, "errorMessage": f"Wallet [{currency}] does not exist"}
+            newest_first = list(reversed(history))
+        return 200, {"data": newest_first[offset : offset + limit], "paging": {}}
 
 
 class _RevokedTokens:

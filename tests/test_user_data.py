@@ -25,8 +25,8 @@ async def test_erase_removes_only_that_players_rows(database_url: str) -> None:
         pool = create_pool(database_url, max_size=1)
         await pool.open(wait=True)
         try:
-            assert await erase(pool, "gone") == Erased(goals=2, grants=1)
-            assert await erase(pool, "gone") == Erased(goals=0, grants=0)
+            assert await erase(pool, "gone") == Erased(goals=2, grants=1, audit_entries=0)
+            assert await erase(pool, "gone") == Erased(goals=0, grants=0, audit_entries=0)
         finally:
             await pool.close()
         progress = await (await conn.execute("SELECT user_id, goal_id FROM user_goal_progress")).fetchall()

@@ -31,6 +31,7 @@ from challenge_service.api.metrics_app import metrics_app, with_metrics
 from challenge_service.api.observe import ObserveRequests
 from challenge_service.auth import IamClient, IamRefresher, JwksVerifier, RevocationCache
 from challenge_service.catalog import Catalog, CatalogError, load_catalog
+from challenge_service.claims.reconciler import GrantReconciler, ReconcilePolicy
 from challenge_service.events import EventPipeline
 from challenge_service.maintenance import EventIdCleanup, Maintenance, RetentionTask
 from challenge_service.metrics import CATALOG_RELOADS, register_pool
@@ -70,14 +71,19 @@ class _HttpServer(uvicorn.Server):
 class Service:
     """One running instance: REST, gRPC and the shared pool, started and stopped as a unit."""
 
-    def __init__(self, settings: Settings, *, host: str = "0.0.0.0") -> None:
+    def __init__(
+        self, settings: Settings, *, host: str = "0.0.0.0", reconcile: ReconcilePolicy | None = None
+    ) -> None:
         self.settings = settings
         self.host = host
+        # How the grant reconciler paces itself; tests shorten its waits.
+        self.reconcile_policy = reconcile or ReconcilePolicy()
         self._embedded: EmbeddedPostgres | None = None
         self._pool: AsyncConnectionPool | None = None
         self._grpc: GrpcServer | None = None
         self._events: EventPipeline | None = None
         self._maintenance: Maintenance | None = None
+        self.reconciler: GrantReconciler | None = None
         self._http_servers: list[tuple[_HttpServer, asyncio.Task[None]]] = []
         self._unregister_pool_metrics: Callable[[], None] = lambda: None
         self._ags_http: httpx.AsyncClient | None = None
@@ -147,6 +153,14 @@ class Service:
             EventIdCleanup(pool, dedup_hours=settings.event_dedup_hours),
         )
         self._maintenance.start()
+        # It reads the reward client through `services`, so a test's swapped client is the one used.
+        self.reconciler = GrantReconciler(
+            pool,
+            rewards=lambda: services.rewards,
+            clock=lambda: services.clock(),
+            policy=self.reconcile_policy,
+        )
+        self.reconciler.start()
         # Reflection lists every service and serves its descriptors, so grpcurl needs no proto files.
         self._grpc = GrpcServer(ServerReflection.extend([health, *events.servicers]))
         await self._grpc.start(self.host, settings.grpc_port)
@@ -242,19 +256,24 @@ class Service:
         """Mock auth, or JWT verification; the latter also creates `iam_refresher`, which `_start` starts."""
         settings = self.settings
         if not settings.auth_enabled:
-            return mock_authenticator()
+            return mock_authenticator(settings.namespace)
         iam = IamClient(settings.ab_base_url, settings.ab_client_id, settings.ab_client_secret, http)
         revocations = RevocationCache(iam)
         verifier = JwksVerifier(iam, settings.namespace, revocations=revocations)
         self.iam_refresher = IamRefresher(verifier, revocations, settings.refresh_interval_s)
-        return jwt_authenticator(verifier)
+        return jwt_authenticator(verifier, settings.namespace)
 
     def _reward_client(self, http: httpx.AsyncClient) -> RewardClient:
         settings = self.settings
         if settings.reward_client_mode == "mock":
             return MockRewardClient()
         return AgsRewardClient(
-            settings.ab_base_url, settings.ab_client_id, settings.ab_client_secret, settings.namespace, http
+            settings.ab_base_url,
+            settings.ab_client_id,
+            settings.ab_client_secret,
+            settings.namespace,
+            http,
+            item_grant=settings.reward_item_grant,
         )
 
     async def stop(self) -> None:
@@ -266,8 +285,10 @@ class Service:
             self._watch_task = None
         if self._maintenance is not None:
             # Background work first: none of it is urgent, and it must not hold connections the
-            # final flush needs.
+            # final flush needs. A settle cut short here is safe: the next lease repeats it.
             await self._maintenance.stop()
+        if self.reconciler is not None:
+            await self.reconciler.stop()
         if self._events is not None:
             # Stop accepting events and listening, let running calls answer, flush the buffer.
             # grpclib's close() cancels running handlers, so it comes only after this drain.

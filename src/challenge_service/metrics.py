@@ -56,6 +56,12 @@ ACK_LATENCY = Histogram(
     buckets=_LATENCY,
 )
 REWARD_GRANTS = Counter("challenge_reward_grants_total", "Reward grants by outcome", ["outcome"])
+RECONCILIATIONS = Counter(
+    "challenge_reward_reconciliations_total",
+    "Unresolved reward grants the reconciler took, by outcome: found (AGS had it), sent (granted now; "
+    "AGS applies it once), failed (AGS refused it: claimable again), retry (not settled yet)",
+    ["outcome"],
+)
 CATALOG_RELOADS = Counter("challenge_catalog_reloads_total", "Catalog reloads by result", ["result"])
 IAM_REFRESHES = Counter(
     "challenge_iam_refreshes_total",
@@ -66,6 +72,8 @@ IAM_REFRESHES = Counter(
 # Known label values start at 0 so dashboards and alerts see the series before the first occurrence.
 for _outcome in ("granted", "failed", "in_doubt"):
     REWARD_GRANTS.labels(_outcome)
+for _outcome in ("found", "sent", "failed", "retry"):
+    RECONCILIATIONS.labels(_outcome)
 for _result in ("ok", "rejected"):
     CATALOG_RELOADS.labels(_result)
 for _source in ("jwks", "revocation_list"):
@@ -119,34 +127,62 @@ def register_pool(stats: Snapshot) -> Callable[[], None]:
     return _POOLS.add(stats)
 
 
-class RevocationListAge(Collector):
-    """Seconds since the revocation list in use was fetched, read at scrape time: the oldest of the running
-    verifiers (one per service), +Inf while none has been fetched yet, and no sample in mock-auth mode."""
+class MaxGauge(Collector):
+    """A gauge read at scrape time from live objects: the largest value among them (one per running
+    service; each sees the whole database or its own IAM state, so adding them up would be wrong). A
+    source answering None has nothing to report yet; with no value at all there is no sample."""
 
-    def __init__(self) -> None:
-        self._sources: set[Callable[[], float]] = set()
+    def __init__(self, name: str, help_text: str) -> None:
+        self._name = name
+        self._help = help_text
+        self._sources: set[Callable[[], float | None]] = set()
 
-    def add(self, age_s: Callable[[], float]) -> Callable[[], None]:
-        self._sources.add(age_s)
-        return lambda: self._sources.discard(age_s)
+    def add(self, source: Callable[[], float | None]) -> Callable[[], None]:
+        """Include `source` until the returned function (idempotent) is called."""
+        self._sources.add(source)
+        return lambda: self._sources.discard(source)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily(
-            "challenge_iam_revocation_list_age_seconds", "Age of the AGS IAM revocation list in use"
-        )
-        ages = [age_s() for age_s in list(self._sources)]
-        if ages:
-            family.add_metric([], max(ages))
+        family = GaugeMetricFamily(self._name, self._help)
+        values = [value for source in list(self._sources) if (value := source()) is not None]
+        if values:
+            family.add_metric([], max(values))
         yield family
 
 
-_REVOCATION_LIST_AGE = RevocationListAge()
-REGISTRY.register(_REVOCATION_LIST_AGE)
+# +Inf while no list has been fetched yet; no sample in mock-auth mode.
+_REVOCATION_LIST_AGE = MaxGauge(
+    "challenge_iam_revocation_list_age_seconds", "Age of the AGS IAM revocation list in use"
+)
+_UNRESOLVED_GRANTS = MaxGauge(
+    "challenge_reward_grants_unresolved",
+    "Reward grants pending or in doubt (the reconciler's backlog), as of its last cycle",
+)
+_UNRESOLVED_GRANT_AGE = MaxGauge(
+    "challenge_reward_grants_unresolved_oldest_age_seconds",
+    "How long the oldest pending or in-doubt reward grant has been unresolved (0 when none)",
+)
+for _gauge in (_REVOCATION_LIST_AGE, _UNRESOLVED_GRANTS, _UNRESOLVED_GRANT_AGE):
+    REGISTRY.register(_gauge)
 
 
 def register_revocation_list_age(age_s: Callable[[], float]) -> Callable[[], None]:
     """Expose a verifier's revocation-list age; returns the function that removes it again (idempotent)."""
     return _REVOCATION_LIST_AGE.add(age_s)
+
+
+def register_grant_backlog(
+    entries: Callable[[], float | None], oldest_age_s: Callable[[], float | None]
+) -> Callable[[], None]:
+    """Expose a reconciler's view of the unresolved grants; returns the function that removes it again."""
+    remove_entries = _UNRESOLVED_GRANTS.add(entries)
+    remove_age = _UNRESOLVED_GRANT_AGE.add(oldest_age_s)
+
+    def remove() -> None:
+        remove_entries()
+        remove_age()
+
+    return remove
 
 
 def register_buffer(entries: Callable[[], int]) -> Callable[[], None]:

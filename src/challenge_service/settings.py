@@ -26,6 +26,7 @@ T = TypeVar("T")
 
 AckMode = Literal["durable", "buffered"]
 RewardMode = Literal["real", "mock"]
+ItemGrant = Literal["fulfillment", "entitlement"]
 LogFormat = Literal["json", "console"]
 LogLevel = Literal["debug", "info", "warning", "error"]
 
@@ -86,6 +87,10 @@ class Settings:
     namespace: str = "accelbyte"
     auth_enabled: bool = True
     reward_client_mode: RewardMode = "real"
+    # How ITEM rewards reach AGS: by fulfillment under the ledger's grant id (AGS applies it once, so a
+    # grant in doubt settles itself) or, where that endpoint is not offered (AGS Shared Cloud), as a
+    # plain entitlement, whose in-doubt grants wait for an operator (rewards/ags.py).
+    reward_item_grant: ItemGrant = "fulfillment"
     ab_base_url: str = ""
     ab_client_id: str = ""
     ab_client_secret: str = ""
@@ -274,6 +279,7 @@ _VARIABLES: Variables = {
     "AB_NAMESPACE": ("namespace", _text),
     "PLUGIN_GRPC_SERVER_AUTH_ENABLED": ("auth_enabled", _bool),
     "REWARD_CLIENT_MODE": ("reward_client_mode", _choice("real", "mock")),
+    "REWARD_ITEM_GRANT": ("reward_item_grant", _choice("fulfillment", "entitlement")),
     "AB_BASE_URL": ("ab_base_url", _url),
     "AB_CLIENT_ID": ("ab_client_id", _any),
     "AB_CLIENT_SECRET": ("ab_client_secret", _any),

@@ -9,6 +9,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from challenge_service.api.swagger2 import schema, to_swagger2
+from tests.helpers.api import api_document
 from tests.helpers.service import RunningService
 
 PAGES = ["/challenge/openapi/swagger", "/challenge/openapi", "/challenge/apidocs/"]
@@ -48,10 +49,20 @@ async def test_bodies_errors_and_security_survive_the_conversion(running: Runnin
     assert batch["responses"]["404"]["schema"] == {"$ref": "#/definitions/ErrorBody"}
     assert batch["responses"]["404"]["examples"]["application/json"]["errorCode"] == "CHALLENGE_NOT_FOUND"
     assert "ErrorBody" in swagger["definitions"]
-    # The running service is in dev mode: the mock header is the scheme.
+    # The running service is in dev mode: the mock headers are the schemes, the admin one on operator routes.
     assert swagger["securityDefinitions"]["mockUser"]["name"] == "X-Mock-User-Id"
+    assert swagger["securityDefinitions"]["mockAdmin"]["name"] == "X-Mock-Admin"
+    resolve = swagger["paths"]["/challenge/v1/admin/grants/{grant_id}/resolve"]["post"]
+    assert resolve["security"] == [{"mockUser": [], "mockAdmin": []}, {"mockAdmin": []}]
+    assert [p["in"] for p in resolve["parameters"]] == ["path", "body"]
     rotation = swagger["definitions"]["Rotation"]["properties"]["currentPeriod"]
     assert rotation == {"allOf": [{"$ref": "#/definitions/RotationPeriod"}], "x-nullable": True}
+
+
+def test_the_jwt_mode_document_converts_to_valid_swagger2_too() -> None:
+    swagger = to_swagger2(api_document(jwt_auth=True))
+    validate(swagger)
+    assert set(swagger["securityDefinitions"]) == {"bearerAuth"}
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -252,7 +252,7 @@ async def test_an_unexpected_client_error_is_treated_as_in_doubt(running: Runnin
     class Broken:
         calls = 0
 
-        async def grant(self, user_id: str, reward: Any) -> None:
+        async def grant(self, user_id: str, reward: Any, grant_id: str) -> None:
             self.calls += 1
             raise KeyError("bug in the client")
 

@@ -35,10 +35,10 @@ class GatedRewards(MockRewardClient):
         self.in_flight = 0
         self.gate = asyncio.Event()
 
-    async def grant(self, user_id: str, reward: RewardLike) -> None:
+    async def grant(self, user_id: str, reward: RewardLike, grant_id: str) -> None:
         self.in_flight += 1
         await self.gate.wait()
-        await super().grant(user_id, reward)
+        await super().grant(user_id, reward, grant_id)
 
 
 async def claim_all(running: RunningService, n: int = CONCURRENT) -> list[httpx.Response]:

@@ -11,7 +11,8 @@ from challenge_service.api.errors import WIRE
 from challenge_service.api.openapi import SAMPLES
 from challenge_service.errors import ErrorCode
 from tests.helpers.api import api_document
-from tests.helpers.service import RunningService
+from tests.helpers.claims import put_grant
+from tests.helpers.service import RunningService, operator
 
 USER = {"X-Mock-User-Id": "schema-user"}
 _TYPES = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
@@ -133,6 +134,45 @@ async def test_real_responses_match_the_schema(running: RunningService) -> None:
     assert conforms(health.json(), response_schema(spec, "get", "/challenge/healthz"), spec) == []
 
 
+async def test_real_admin_and_data_responses_match_the_schema(running: RunningService) -> None:
+    spec = (await running.http.get("/challenge/openapi/openapi.json")).json()
+    http, admin, player = running.http, "/challenge/v1/admin", "schema-player"
+    ops = operator("schema-ops")
+    await http.post("/challenge/v1/challenges/initialize", headers={"X-Mock-User-Id": player})
+    grant_id = await put_grant(running.settings.database_url, "in_doubt", user_id=player)
+    goal = f"{admin}/users/{player}/goals/first-100-kills"
+    calls: list[tuple[str, str, Any]] = [
+        (
+            "put",
+            "/users/{user_id}/goals/{goal_id}/progress",
+            await http.put(f"{goal}/progress", json={"progress": 3}, headers=ops),
+        ),
+        ("post", "/users/{user_id}/goals/{goal_id}/reset", await http.post(f"{goal}/reset", headers=ops)),
+        (
+            "get",
+            "/users/{user_id}/challenges",
+            await http.get(f"{admin}/users/{player}/challenges", headers=ops),
+        ),
+        ("get", "/grants", await http.get(f"{admin}/grants", headers=ops)),
+        (
+            "post",
+            "/grants/{grant_id}/resolve",
+            await http.post(f"{admin}/grants/{grant_id}/resolve", json={"as": "failed"}, headers=ops),
+        ),
+        ("get", "/audit", await http.get(f"{admin}/audit", params={"limit": 2}, headers=ops)),
+    ]
+    for method, suffix, response in calls:
+        assert response.status_code == 200, (suffix, response.text)
+        assert conforms(response.json(), response_schema(spec, method, f"{admin}{suffix}"), spec) == [], (
+            suffix
+        )
+    assert len(calls[3][2].json()["grants"]) == 1 and calls[5][2].json()["nextBefore"] > 0  # not empty
+    data = await http.get("/challenge/v1/users/me/data", headers={"X-Mock-User-Id": player})
+    assert data.status_code == 200
+    assert all(data.json()[key] for key in ("progress", "grants", "audit"))
+    assert conforms(data.json(), response_schema(spec, "get", "/challenge/v1/users/me/data"), spec) == []
+
+
 def test_the_checker_itself_catches_mismatches() -> None:
     spec: dict[str, Any] = {"components": {"schemas": {}}}
     schema = {
@@ -168,7 +208,23 @@ OPERATION_IDS = {
     "randomSelectGoals": ("post", "/challenge/v1/challenges/{challenge_id}/goals/random-select"),
     "getChallengeRotation": ("get", "/challenge/v1/challenges/{challenge_id}/rotation"),
     "claimGoal": ("post", "/challenge/v1/challenges/{challenge_id}/goals/{goal_id}/claim"),
+    "getMyData": ("get", "/challenge/v1/users/me/data"),
     "deleteMyData": ("delete", "/challenge/v1/users/me/data"),
+    "getPlayerState": ("get", "/challenge/v1/admin/users/{user_id}/challenges"),
+    "setGoalProgress": ("put", "/challenge/v1/admin/users/{user_id}/goals/{goal_id}/progress"),
+    "resetGoal": ("post", "/challenge/v1/admin/users/{user_id}/goals/{goal_id}/reset"),
+    "listGrants": ("get", "/challenge/v1/admin/grants"),
+    "resolveGrant": ("post", "/challenge/v1/admin/grants/{grant_id}/resolve"),
+    "listAudit": ("get", "/challenge/v1/admin/audit"),
+}
+BODIES = {
+    "initializePlayer",
+    "setGoalActive",
+    "batchSelectGoals",
+    "randomSelectGoals",
+    "setGoalProgress",
+    "resetGoal",
+    "resolveGrant",
 }
 
 
@@ -196,6 +252,9 @@ def test_every_operation_has_a_readable_id_a_tag_and_a_summary(spec: dict[str, A
             True,
             {"count": "count", "replaceExisting": "replace_existing", "excludeActive": "exclude_active"},
         ),
+        ("setGoalProgress", True, {"progress": "progress"}),
+        ("resetGoal", False, {}),
+        ("resolveGrant", True, {"as": "as"}),
     ],
 )
 def test_request_bodies_are_declared_in_camel_case_with_their_snake_case_spelling(
@@ -213,9 +272,8 @@ def test_request_bodies_are_declared_in_camel_case_with_their_snake_case_spellin
 
 
 def test_routes_without_a_body_declare_none(spec: dict[str, Any]) -> None:
-    with_body = {"initializePlayer", "setGoalActive", "batchSelectGoals", "randomSelectGoals"}
     for operation_id, op in operations(spec).items():
-        assert ("requestBody" in op) == (operation_id in with_body), operation_id
+        assert ("requestBody" in op) == (operation_id in BODIES), operation_id
 
 
 def error_codes(op: dict[str, Any], status: str) -> set[str]:
@@ -262,10 +320,24 @@ def test_the_claim_declares_every_refusal_in_its_order(spec: dict[str, Any]) -> 
         ("getChallengeRotation", {"200", "400", "401", "403", "404"}),
         ("randomSelectGoals", {"200", "400", "401", "403", "404", "413", "503"}),
         ("getHealth", {"200", "503"}),
+        ("getMyData", {"200", "400", "401", "403", "503"}),
+        ("getPlayerState", {"200", "400", "401", "403", "503"}),
+        ("setGoalProgress", {"200", "400", "401", "403", "404", "413", "503"}),
+        ("listAudit", {"200", "400", "401", "403", "503"}),
     ],
 )
 def test_statuses_per_route(spec: dict[str, Any], operation_id: str, statuses: set[str]) -> None:
     assert set(operations(spec)[operation_id]["responses"]) == statuses
+
+
+def test_resolving_a_grant_declares_its_refusals(spec: dict[str, Any]) -> None:
+    resolve = operations(spec)["resolveGrant"]
+
+    assert set(resolve["responses"]) == {"200", "400", "401", "403", "404", "409", "413", "503"}
+    assert error_codes(resolve, "404") == {"GRANT_NOT_FOUND"}
+    assert error_codes(resolve, "409") == {"GRANT_ALREADY_RESOLVED"}
+    schema = resolve["requestBody"]["content"]["application/json"]["schema"]
+    assert set(schema["properties"]["as"]["enum"]) == {"granted", "failed"}
 
 
 def test_every_error_code_has_an_example_built_by_the_code_that_raises_it() -> None:
@@ -282,15 +354,18 @@ def test_jwt_mode_applies_the_bearer_scheme_to_every_route_but_health(spec: dict
     assert all("security" not in op for op_id, op in operations(spec).items() if op_id != "getHealth")
 
 
-def test_dev_mode_declares_the_mock_user_header_instead() -> None:
+def test_dev_mode_declares_the_mock_headers_instead() -> None:
     spec = api_document(jwt_auth=False)
 
-    assert spec["components"]["securitySchemes"] == {
-        "mockUser": {
-            "type": "apiKey",
-            "name": "X-Mock-User-Id",
-            "in": "header",
-            "description": spec["components"]["securitySchemes"]["mockUser"]["description"],
-        }
+    schemes = spec["components"]["securitySchemes"]
+    assert {name: (s["type"], s["name"], s["in"]) for name, s in schemes.items()} == {
+        "mockUser": ("apiKey", "X-Mock-User-Id", "header"),
+        "mockAdmin": ("apiKey", "X-Mock-Admin", "header"),
     }
     assert spec["security"] == [{"mockUser": []}, {}]  # optional: the default player without it
+    # The operator routes need the admin header too; the player routes do not.
+    for operation_id, op in operations(spec).items():
+        admin = [{"mockUser": [], "mockAdmin": []}, {"mockAdmin": []}]
+        expected = admin if "Admin" in op["tags"] else None
+        if operation_id != "getHealth":
+            assert op.get("security") == expected, operation_id

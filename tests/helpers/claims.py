@@ -48,6 +48,38 @@ async def put_row(
     )
 
 
+async def put_grant(
+    database_url: str,
+    state: str,
+    *,
+    user_id: str = USER,
+    goal_id: str = "first-login",
+    period: str = "",
+    expires_at: datetime | None = None,
+    reward: tuple[str, str, int] = ("WALLET", "GOLD", 100),
+    age_s: int = 0,
+    last_error: str = "",
+) -> str:
+    """Insert one reward-ledger row as a claim would have left it, last touched `age_s` ago; returns its
+    grant id as the admin API and AGS see it."""
+    [(grant_id,)] = await fetch(
+        database_url,
+        """INSERT INTO reward_grants (user_id, goal_id, period, expires_at, reward_type, reward_id,
+               quantity, state, last_error, updated_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, now() - make_interval(secs => %s))
+           RETURNING replace(grant_id::text, '-', '')""",
+        user_id,
+        goal_id,
+        period,
+        expires_at,
+        *reward,
+        state,
+        last_error,
+        age_s,
+    )
+    return str(grant_id)
+
+
 async def ledger_rows(database_url: str, goal_id: str, user_id: str = USER) -> list[tuple[Any, ...]]:
     """(period, state, attempts, reward_type, reward_id, quantity) per ledger row, by period."""
     return await fetch(
@@ -97,14 +129,19 @@ def fake_ags() -> FakeAgs:
     return FakeAgs(**_AGS)
 
 
-def use_ags(running: RunningService, ags: FakeAgs, http: httpx.AsyncClient, **options: Any) -> None:
+def ags_rewards(ags: FakeAgs, http: httpx.AsyncClient, **options: Any) -> AgsRewardClient:
     """The real reward client against the fake, with short back-off so retries take milliseconds."""
-    use_mock_rewards(running)
-    assert running.service.services is not None
     options = {"backoff": (0.01,), "budget_s": 5.0, **options}
-    running.service.services.rewards = AgsRewardClient(
+    return AgsRewardClient(
         ags.base_url, _AGS["client_id"], _AGS["client_secret"], _AGS["namespace"], http, **options
     )
+
+
+def use_ags(running: RunningService, ags: FakeAgs, http: httpx.AsyncClient, **options: Any) -> None:
+    """The service grants through `ags_rewards`, its clock stopped at NOW."""
+    use_mock_rewards(running)
+    assert running.service.services is not None
+    running.service.services.rewards = ags_rewards(ags, http, **options)
 
 
 def claim_service(running: RunningService, hooks: ClaimHooks) -> ClaimService:

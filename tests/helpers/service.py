@@ -73,3 +73,9 @@ def set_clock(running: RunningService, now: datetime) -> Clock:
 def user(user_id: str) -> dict[str, str]:
     """The dev-mode header that names the calling player."""
     return {"X-Mock-User-Id": user_id}
+
+
+def operator(operator_id: str) -> dict[str, str]:
+    """The dev-mode headers of an operator: `X-Mock-Admin` stands for the AGS admin permission, the id
+    is who the audit trail records (`mock:<id>`)."""
+    return {**user(operator_id), "X-Mock-Admin": "true"}

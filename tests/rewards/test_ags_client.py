@@ -11,8 +11,10 @@ from challenge_service.rewards import AgsRewardClient, RewardClient, RewardGrant
 from tests.fake_ags import TOKEN_PATH, FakeAgs, unused_local_url
 from tests.helpers.rewards import CLIENT_SECRET, NAMESPACE, FakeSleep, MakeClient
 
+GRANT_ID = "0123456789abcdef0123456789abcdef"
 USER_PATH = f"/platform/admin/namespaces/{NAMESPACE}/users/user-1"
-ITEM_PATH = f"{USER_PATH}/entitlements"
+ITEM_PATH = f"/platform/v3/admin/namespaces/{NAMESPACE}/users/user-1/fulfillments/{GRANT_ID}"
+ENTITLEMENT_PATH = f"{USER_PATH}/entitlements"
 WALLET_PATH = f"{USER_PATH}/wallets/GOLD/credit"
 PLATFORM = "/platform/*"
 SWORD = RewardSpec("ITEM", "767d2217abe241aab2245794761e9dc4", 2)
@@ -21,7 +23,7 @@ GOLD = RewardSpec("WALLET", "GOLD", 50)
 
 async def grant_error(client: AgsRewardClient, reward: RewardSpec = SWORD) -> RewardGrantError:
     with pytest.raises(RewardGrantError) as info:
-        await client.grant("user-1", reward)
+        await client.grant("user-1", reward, GRANT_ID)
     return info.value
 
 
@@ -29,30 +31,55 @@ async def grant_error(client: AgsRewardClient, reward: RewardSpec = SWORD) -> Re
 
 
 async def test_item_grant_request(ags: FakeAgs, make_client: MakeClient) -> None:
-    await make_client().grant("user-1", SWORD)
+    await make_client().grant("user-1", SWORD, GRANT_ID)
 
     [token_call] = ags.requests(TOKEN_PATH)
     assert token_call.method == "POST"
     assert token_call.form() == {"grant_type": "client_credentials"}
     assert token_call.headers["authorization"].startswith("Basic ")
     [call] = ags.requests(PLATFORM)
-    assert (call.method, call.path) == ("POST", ITEM_PATH)
-    assert call.json() == [{"itemId": SWORD.reward_id, "itemNamespace": NAMESPACE, "quantity": 2}]
+    # A fulfillment whose transaction id is the ledger row's grant id: AGS applies it once.
+    assert (call.method, call.path) == ("PUT", ITEM_PATH)
+    assert call.json() == {
+        "items": [
+            {
+                "itemId": SWORD.reward_id,
+                "quantity": 2,
+                "source": "REWARD",
+                "metadata": {"challengeGrantId": GRANT_ID},
+            }
+        ]
+    }
     assert call.headers["content-type"] == "application/json"
     assert call.bearer == ags.issued_tokens[0]
 
 
+async def test_item_grant_as_an_entitlement(ags: FakeAgs, make_client: MakeClient) -> None:
+    """Where AGS offers no fulfillment by transaction id (Shared Cloud), ITEM rewards are entitlements."""
+    await make_client(item_grant="entitlement").grant("user-1", SWORD, GRANT_ID)
+
+    [call] = ags.requests(PLATFORM)
+    assert (call.method, call.path) == ("POST", ENTITLEMENT_PATH)
+    assert call.json() == [{"itemId": SWORD.reward_id, "itemNamespace": NAMESPACE, "quantity": 2}]
+
+
 async def test_wallet_grant_request(ags: FakeAgs, make_client: MakeClient) -> None:
-    await make_client().grant("user-1", GOLD)
+    await make_client().grant("user-1", GOLD, GRANT_ID)
 
     [call] = ags.requests(PLATFORM)
     assert (call.method, call.path) == ("PUT", WALLET_PATH)
-    assert call.json() == {"amount": 50, "source": "REWARD"}
+    # The grant id marks the credit in the wallet's history, where `settle` looks it up.
+    assert call.json() == {
+        "amount": 50,
+        "source": "REWARD",
+        "reason": f"challengeGrantId:{GRANT_ID}",
+        "metadata": {"challengeGrantId": GRANT_ID},
+    }
     assert call.bearer == ags.issued_tokens[0]
 
 
 async def test_path_segments_are_quoted(ags: FakeAgs, make_client: MakeClient) -> None:
-    await make_client().grant("a/b c?#%", RewardSpec("WALLET", "GO/LD", 1))
+    await make_client().grant("a/b c?#%", RewardSpec("WALLET", "GO/LD", 1), GRANT_ID)
     [call] = ags.requests(PLATFORM)
     assert (
         call.path == f"/platform/admin/namespaces/{NAMESPACE}/users/a%2Fb%20c%3F%23%25/wallets/GO%2FLD/credit"
@@ -61,8 +88,8 @@ async def test_path_segments_are_quoted(ags: FakeAgs, make_client: MakeClient) -
 
 async def test_accepts_the_catalog_reward_struct(ags: FakeAgs, make_client: MakeClient) -> None:
     client: RewardClient = make_client()  # also a static check that it satisfies the protocol
-    await client.grant("user-1", Reward(type="ITEM", reward_id="sword", quantity=1))
-    assert ags.requests(PLATFORM)[0].json()[0]["itemId"] == "sword"
+    await client.grant("user-1", Reward(type="ITEM", reward_id="sword", quantity=1), GRANT_ID)
+    assert ags.requests(PLATFORM)[0].json()["items"][0]["itemId"] == "sword"
 
 
 # -- the service token ------------------------------------------------------------------------------
@@ -71,7 +98,7 @@ async def test_accepts_the_catalog_reward_struct(ags: FakeAgs, make_client: Make
 async def test_token_is_cached_across_grants(ags: FakeAgs, make_client: MakeClient) -> None:
     client = make_client()
     for reward in (SWORD, GOLD, SWORD):
-        await client.grant("user-1", reward)
+        await client.grant("user-1", reward, GRANT_ID)
     assert ags.count(TOKEN_PATH) == 1
     assert {call.bearer for call in ags.requests(PLATFORM)} == {ags.issued_tokens[0]}
 
@@ -79,7 +106,7 @@ async def test_token_is_cached_across_grants(ags: FakeAgs, make_client: MakeClie
 async def test_concurrent_grants_share_one_token_request(ags: FakeAgs, make_client: MakeClient) -> None:
     ags.delay(TOKEN_PATH, 0.1)
     client = make_client()
-    await asyncio.gather(*(client.grant(f"user-{i}", SWORD) for i in range(10)))
+    await asyncio.gather(*(client.grant(f"user-{i}", SWORD, GRANT_ID) for i in range(10)))
     assert ags.count(TOKEN_PATH) == 1
     assert ags.count(PLATFORM) == 10
 
@@ -89,12 +116,12 @@ async def test_token_is_renewed_shortly_before_expiry(
 ) -> None:
     ags.token_lifetime_s = 3600
     client = make_client()
-    await client.grant("user-1", SWORD)
+    await client.grant("user-1", SWORD, GRANT_ID)
     sleeper.now += 3500  # inside the last minute of the token's life
-    await client.grant("user-1", SWORD)
+    await client.grant("user-1", SWORD, GRANT_ID)
     assert ags.count(TOKEN_PATH) == 1
     sleeper.now += 45
-    await client.grant("user-1", SWORD)
+    await client.grant("user-1", SWORD, GRANT_ID)
     assert ags.count(TOKEN_PATH) == 2
     assert ags.requests(PLATFORM)[-1].bearer == ags.issued_tokens[1]
 
@@ -103,9 +130,9 @@ async def test_revoked_token_is_renewed_once_on_401(
     ags: FakeAgs, make_client: MakeClient, sleeper: FakeSleep
 ) -> None:
     client = make_client()
-    await client.grant("user-1", SWORD)
+    await client.grant("user-1", SWORD, GRANT_ID)
     ags.revoke_tokens()
-    await client.grant("user-1", GOLD)
+    await client.grant("user-1", GOLD, GRANT_ID)
 
     assert ags.count(TOKEN_PATH) == 2
     calls = ags.requests(PLATFORM)
@@ -117,7 +144,7 @@ async def test_failed_renewal_after_401_is_not_in_doubt(
     ags: FakeAgs, make_client: MakeClient, sleeper: FakeSleep
 ) -> None:
     client = make_client()
-    await client.grant("user-1", SWORD)
+    await client.grant("user-1", SWORD, GRANT_ID)
     ags.revoke_tokens()
     ags.fail(TOKEN_PATH, 503, times=10)
     error = await grant_error(client)
@@ -148,7 +175,7 @@ async def test_refused_client_credentials_fail_at_once(
 
 async def test_iam_outage_is_retried(ags: FakeAgs, make_client: MakeClient, sleeper: FakeSleep) -> None:
     ags.fail(TOKEN_PATH, 503, times=2)
-    await make_client().grant("user-1", SWORD)
+    await make_client().grant("user-1", SWORD, GRANT_ID)
     assert ags.count(TOKEN_PATH) == 3
     assert sleeper.delays == [0.5, 1.0]
 
@@ -158,7 +185,7 @@ async def test_iam_outage_is_retried(ags: FakeAgs, make_client: MakeClient, slee
 
 async def test_500_then_success(ags: FakeAgs, make_client: MakeClient, sleeper: FakeSleep) -> None:
     ags.fail(ITEM_PATH, 500, times=2)
-    await make_client().grant("user-1", SWORD)
+    await make_client().grant("user-1", SWORD, GRANT_ID)
     assert ags.count(ITEM_PATH) == 3
     assert sleeper.delays == [0.5, 1.0]
     assert ags.count(TOKEN_PATH) == 1
@@ -194,14 +221,14 @@ async def test_408_and_429_are_retried(
     ags: FakeAgs, make_client: MakeClient, sleeper: FakeSleep, status: int
 ) -> None:
     ags.fail(WALLET_PATH, status)
-    await make_client().grant("user-1", GOLD)
+    await make_client().grant("user-1", GOLD, GRANT_ID)
     assert ags.count(WALLET_PATH) == 2
     assert sleeper.delays == [0.5]
 
 
 async def test_429_retry_after_is_honoured(ags: FakeAgs, make_client: MakeClient, sleeper: FakeSleep) -> None:
     ags.fail(ITEM_PATH, 429, headers={"Retry-After": "3"})
-    await make_client().grant("user-1", SWORD)
+    await make_client().grant("user-1", SWORD, GRANT_ID)
     assert sleeper.delays == [3.0]
 
 
@@ -300,7 +327,7 @@ async def test_invalid_grants_never_reach_ags(
     ags: FakeAgs, make_client: MakeClient, user_id: str, reward: RewardSpec
 ) -> None:
     with pytest.raises(RewardGrantError) as info:
-        await make_client().grant(user_id, reward)
+        await make_client().grant(user_id, reward, GRANT_ID)
     assert not info.value.retryable
     assert ags.count() == 0
 
@@ -311,9 +338,9 @@ async def test_secret_and_tokens_are_never_logged(
     client = make_client()
     ags.fail(ITEM_PATH, 500)
     with capture_logs() as logs:
-        await client.grant("user-1", SWORD)
+        await client.grant("user-1", SWORD, GRANT_ID)
         ags.revoke_tokens()
-        await client.grant("user-1", GOLD)
+        await client.grant("user-1", GOLD, GRANT_ID)
         ags.fail(WALLET_PATH, 400, times=1)
         await grant_error(client, GOLD)
     text = repr(logs) + repr(client)

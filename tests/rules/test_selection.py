@@ -13,7 +13,7 @@ import pytest
 
 from challenge_service.catalog import Catalog, parse_catalog
 from challenge_service.rules import selection
-from challenge_service.rules.progress import Progress
+from challenge_service.rules.progress import Progress, fresh
 
 NOW = datetime(2025, 3, 12, 10, 0, tzinfo=UTC)  # a Wednesday
 TOMORROW = datetime(2025, 3, 13, tzinfo=UTC)
@@ -85,8 +85,8 @@ def challenge(catalog: Catalog, challenge_id: str) -> Any:
 
 
 def test_fresh_rows_expire_at_the_period_end_only_when_rotating(catalog: Catalog) -> None:
-    assert selection.fresh(goal(catalog, "d1"), NOW) == Progress(expires_at=TOMORROW)
-    assert selection.fresh(goal(catalog, "a"), NOW) == Progress()
+    assert fresh(goal(catalog, "d1"), NOW) == Progress(expires_at=TOMORROW)
+    assert fresh(goal(catalog, "a"), NOW) == Progress()
 
 
 def test_activate_and_deactivate_keep_progress(catalog: Catalog) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import post, put
 from litestar.params import FromPath
 
-from challenge_service.api.body import InitializeRequest, SetActiveRequest, parse_body
+from challenge_service.api.body import EmptyRequest, SetActiveRequest, parse_body
 from challenge_service.api.deps import AnyRequest, assignments, current_user
 from challenge_service.api.openapi import AUTH, DATABASE, GOALS, errors, request_body
 from challenge_service.api.wire import ActiveSet, Initialized, initialized, timestamp
@@ -20,7 +20,7 @@ from challenge_service.errors import ErrorCode
     summary="Assign default goals; apply due resets",
     description="The first call activates every `defaultAssigned` goal; later calls add default goals new "
     "in the catalog and apply due rotation resets. Returns the player's active goals. Idempotent.",
-    operation_class=request_body(InitializeRequest, required=False, example={}),
+    operation_class=request_body(EmptyRequest, required=False, example={}),
     responses=errors(*AUTH, *DATABASE, body=True),
 )
 async def initialize(request: AnyRequest) -> Initialized:

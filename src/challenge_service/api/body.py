@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
+from challenge_service.claims.grants import Resolution
 from challenge_service.errors import invalid_input
 
 # Bounds on what a body may ask for; ids match the database columns (varchar(100)).
@@ -30,7 +31,7 @@ GoalId = Annotated[str, Meta(min_length=1, max_length=MAX_ID_LENGTH, examples=["
 REPLACE_EXISTING = "first deactivate the challenge's other active goals (reported in `replacedGoals`)"
 
 
-class InitializeRequest(msgspec.Struct):
+class EmptyRequest(msgspec.Struct):
     """Nothing to send: `{}`, `null` or an empty body."""
 
 
@@ -65,6 +66,23 @@ class RandomSelectRequest(msgspec.Struct, rename="camel"):
     ] = False
 
 
+class SetProgressRequest(msgspec.Struct, rename="camel"):
+    progress: Annotated[
+        int,
+        Meta(ge=0, le=MAX_INT, description="the progress the player should see; the status follows from it"),
+    ]
+
+
+class ResolveGrantRequest(msgspec.Struct):
+    as_: Annotated[
+        Resolution,
+        Meta(
+            description="`granted`: AGS has the reward, the goal becomes claimed; `failed`: AGS does not, "
+            "the player may claim again"
+        ),
+    ] = msgspec.field(name="as")
+
+
 def _camel(snake: str) -> str:
     head, *rest = snake.split("_")
     return head + "".join(part.capitalize() for part in rest)
@@ -95,13 +113,25 @@ class Body:
         return value
 
     def positive_int(self, name: str) -> int:
+        return self._int(name, 1, "a positive integer")
+
+    def non_negative_int(self, name: str) -> int:
+        return self._int(name, 0, "an integer >= 0")
+
+    def _int(self, name: str, low: int, what: str) -> int:
         value = self._get(name)
         # bool is a subclass of int in Python, but `true` is not a count.
         if value is None or isinstance(value, bool) or not isinstance(value, int):
-            raise invalid_input(f"{name} is required and must be a positive integer")
-        if not 0 < value <= MAX_INT:
-            raise invalid_input(f"{name} must be a positive integer at most {MAX_INT}, got {value}")
+            raise invalid_input(f"{name} is required and must be {what}")
+        if not low <= value <= MAX_INT:
+            raise invalid_input(f"{name} must be {what} at most {MAX_INT}, got {value}")
         return value
+
+    def choice(self, name: str, options: tuple[str, ...]) -> str:
+        value = self._get(name)
+        if value not in options:
+            raise invalid_input(f"{name} is required and must be one of: {', '.join(options)}")
+        return str(value)
 
     def id_list(self, name: str) -> list[str]:
         """A non-empty list of ids, duplicates removed (first occurrence kept)."""

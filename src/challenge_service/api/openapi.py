@@ -10,7 +10,8 @@ decorators add, through the helpers here, what it cannot see:
   `ErrorBody` schema, under the HTTP status the one error table gives them (`api/errors.py`), with a
   real example of each (Litestar's automatic 400 advertises a body this API never sends; ours replaces
   it);
-- the security scheme of the auth mode, the tags and the document's description: `openapi_config()`.
+- the security scheme of the auth mode, the tags and the document's description: `openapi_config()`;
+  the operator routes' extra requirement in dev mode (`X-Mock-Admin`): `admin_security()`.
 
 The document is served at `{BASE_PATH}/openapi/openapi.json`; `api/apidocs.py` converts it to Swagger 2.0.
 """
@@ -24,7 +25,7 @@ from typing import Any
 import msgspec
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import OpenAPIRenderPlugin
-from litestar.openapi.spec import Components, Example, Operation, SecurityScheme, Tag
+from litestar.openapi.spec import Components, Example, Operation, Reference, SecurityScheme, Tag
 
 from challenge_service.api.auth import MOCK_DEFAULT_USER
 from challenge_service.api.body import MAX_ID_LENGTH
@@ -49,20 +50,33 @@ from challenge_service.errors import (
 API_VERSION = "1.0.0"
 
 # Tags, in the order the browsable page lists them.
-CHALLENGES, GOALS, CLAIMS, PLAYER_DATA, HEALTH = "Challenges", "Goals", "Claims", "Player data", "Health"
+CHALLENGES, GOALS, CLAIMS, PLAYER_DATA, ADMIN, HEALTH = (
+    "Challenges",
+    "Goals",
+    "Claims",
+    "Player data",
+    "Admin",
+    "Health",
+)
 TAGS = [
     Tag(name=CHALLENGES, description="The catalog merged with the player's progress; rotation periods"),
     Tag(name=GOALS, description="Which goals the player works on: default assignment, activation, selection"),
     Tag(name=CLAIMS, description="Rewards of completed goals, granted exactly once per goal and period"),
     Tag(name=PLAYER_DATA, description="Everything stored about the player, for data-protection requests"),
+    Tag(
+        name=ADMIN,
+        description="Operators: a player's full state, fixing a goal, settling reward grants, the audit "
+        "trail. Needs the AGS permission `ADMIN:NAMESPACE:{namespace}:CHALLENGE` in the token",
+    ),
     Tag(name=HEALTH, description="Liveness and database reachability; no token needed"),
 ]
 
-BEARER, MOCK_USER = "bearerAuth", "mockUser"
+BEARER, MOCK_USER, MOCK_ADMIN = "bearerAuth", "mockUser", "mockAdmin"
 
 DESCRIPTION = f"""\
-Players list their challenges and progress, choose the goals they work on and claim rewards. Every call
-acts for the authenticated player. The full reference, with examples, is `docs/api.md` in the repository.
+Players list their challenges and progress, choose the goals they work on and claim rewards; every
+player call acts for the authenticated player. Operators look at and fix any player's goals and settle
+reward grants (the Admin routes). The full reference, with examples, is `docs/api.md` in the repository.
 
 **Bodies** are JSON objects. Keys may be camelCase (shown here) or snake_case (`goal_ids`, `is_active`,
 …); unknown keys are ignored; an empty or `null` body counts as `{{}}`; path parameters win over body
@@ -77,6 +91,11 @@ stable name to branch on. A 503 carries `Retry-After`; a 401 carries `WWW-Authen
 **Authentication**: an AGS IAM access token as `Authorization: Bearer …` (JWT mode, the default). In dev
 mode (`PLUGIN_GRPC_SERVER_AUTH_ENABLED=false`) the `X-Mock-User-Id` header names the player instead
 (default `{MOCK_DEFAULT_USER}`).
+
+**Operators** (the Admin routes, `/v1/admin/…`) need the AGS permission
+`ADMIN:NAMESPACE:{{namespace}}:CHALLENGE` in the token's `permissions` claim: read (2) for GET, update (4)
+for writes; otherwise 403 `PERMISSION_DENIED`. In dev mode `X-Mock-Admin: true` stands for it. Every
+write is recorded in the audit trail (`GET /v1/admin/audit`).
 """
 
 
@@ -103,12 +122,20 @@ def openapi_config(
         )
         # Optional: without the header the player is the default one.
         security = [{MOCK_USER: []}, {}]
+    schemes: dict[str, SecurityScheme | Reference] = {scheme: security_scheme}
+    if not jwt_auth:
+        schemes[MOCK_ADMIN] = SecurityScheme(
+            type="apiKey",
+            name="X-Mock-Admin",
+            security_scheme_in="header",
+            description="Dev mode only: `true` stands for the operator permission the Admin routes need",
+        )
     return OpenAPIConfig(
         title="Challenge Service",
         version=API_VERSION,
         description=DESCRIPTION,
         tags=TAGS,
-        components=Components(security_schemes={scheme: security_scheme}),
+        components=Components(security_schemes=schemes),
         security=security,
         path=f"{base_path}/openapi",
         render_plugins=render_plugins,
@@ -117,6 +144,13 @@ def openapi_config(
 
 # Routes that need no token declare this: one empty requirement means "no authentication".
 NO_AUTH: list[dict[str, list[str]]] = [{}]
+
+
+def admin_security(*, jwt_auth: bool) -> list[dict[str, list[str]]] | None:
+    """What the operator routes require beyond the document's default: in JWT mode nothing (the
+    permission travels in the same bearer token), in dev mode the `X-Mock-Admin` header, with or without
+    `X-Mock-User-Id` (the operator's name for the audit trail)."""
+    return None if jwt_auth else [{MOCK_USER: [], MOCK_ADMIN: []}, {MOCK_ADMIN: []}]
 
 
 # -- error responses -----------------------------------------------------------------------------------

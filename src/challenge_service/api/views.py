@@ -8,7 +8,7 @@ and a test holds the two to each other.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import lru_cache
 
@@ -20,6 +20,8 @@ from challenge_service.rules.periods import Schedule, period_end
 from challenge_service.rules.progress import Progress, displayed, locked, rotate
 
 _ENCODE = msgspec.json.encode
+# Extra members for each goal object, as `,"name":value…` (the admin view's stored row), or None.
+GoalExtra = Callable[[Goal], bytes] | None
 
 
 class _Expiry:
@@ -59,16 +61,28 @@ class CatalogEncoder:
         self._goal_prefix = {goal.goal_id: _goal_prefix(goal) for goal in catalog.goals}
 
     def challenges(
-        self, challenges: Iterable[Challenge], rows: Mapping[str, Progress], now: datetime, active_only: bool
+        self,
+        challenges: Iterable[Challenge],
+        rows: Mapping[str, Progress],
+        now: datetime,
+        active_only: bool,
+        extra: GoalExtra = None,
     ) -> list[bytes]:
         expiry = _Expiry(now)
-        return [self._challenge(challenge, rows, expiry, active_only) for challenge in challenges]
+        return [self._challenge(challenge, rows, expiry, active_only, extra) for challenge in challenges]
 
     def _challenge(
-        self, challenge: Challenge, rows: Mapping[str, Progress], expiry: _Expiry, active_only: bool
+        self,
+        challenge: Challenge,
+        rows: Mapping[str, Progress],
+        expiry: _Expiry,
+        active_only: bool,
+        extra: GoalExtra,
     ) -> bytes:
         goals = [
             self._goal(goal, rows, expiry)
+            if extra is None
+            else self._goal(goal, rows, expiry)[:-1] + extra(goal) + b"}"
             for goal in challenge.goals
             if not active_only or (goal.goal_id in rows and rows[goal.goal_id].is_active)
         ]

@@ -149,6 +149,8 @@ class UserDataDeleted(msgspec.Struct, rename="camel"):
     user_id: str
     deleted_goals: int
     deleted_grants: int
+    # Operator audit rows about the player: kept, without the player's id and row images.
+    anonymised_audit_entries: int
 
 
 # -- from catalog goals and a player's rows ------------------------------------------------------------

@@ -66,6 +66,12 @@ class JwksVerifier:
 
     async def verify(self, token: str) -> str:
         """Return the ``sub`` of a valid token; raise ``AuthError`` (401, or 403 for another namespace)."""
+        sub: str = (await self.verify_claims(token))["sub"]
+        return sub
+
+    async def verify_claims(self, token: str) -> dict[str, Any]:
+        """Every claim of a valid token, whose ``sub`` is a non-empty string; raise ``AuthError`` as
+        ``verify`` does. The operator routes read the ``permissions`` claim from here."""
         kid = _signing_kid(token)
         key = await self._key_for(kid)
         claims = self._decode(token, key)
@@ -79,7 +85,7 @@ class JwksVerifier:
         # Absent namespace is accepted (SPEC §4): only a token that names another game is refused.
         if namespace is not None and namespace != self._namespace:
             raise AuthError("namespace mismatch", status=403)
-        return sub
+        return claims
 
     def _decode(self, token: str, key: RSAPublicKey) -> dict[str, Any]:
         try:

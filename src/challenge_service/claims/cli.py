@@ -2,17 +2,22 @@
 
 A grant left 'pending' after its claim ended (the process died between calling AGS and recording the
 outcome) or marked 'in_doubt' (AGS gave no clear answer) blocks further claims of that goal for that
-period, so the reward is never granted twice. An operator checks AGS (the player's entitlements or
-wallet history) and resolves it:
+period, so the reward is never granted twice. The running service's reconciler settles such grants
+with AGS on its own; what it cannot settle (AGS cannot tell, see the grant's LAST_ERROR) an operator
+checks in AGS (the player's entitlements or wallet history) and resolves, naming the grant by its id or
+by user, goal and period:
 
     --as granted   AGS has it: the ledger says granted and the goal is marked claimed
     --as failed    AGS does not: the ledger says failed and the player can claim again
+
+The admin API does the same over HTTP (docs/admin.md); both write the audit trail.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC
@@ -21,11 +26,11 @@ from typing import TextIO
 import psycopg
 
 from challenge_service.claims import ledger
-from challenge_service.claims.grants import STATES, Resolution, list_grants, resolve_grant
+from challenge_service.claims.grants import RESOLUTIONS, STATES, Resolution, list_grants, resolve_grant
 from challenge_service.claims.ledger import Grant, GrantKey, GrantState
 from challenge_service.errors import DomainError
 
-_HEADER = ("USER", "GOAL", "PERIOD", "STATE", "ATTEMPTS", "UPDATED", "REWARD", "LAST_ERROR")
+_HEADER = ("USER", "GOAL", "PERIOD", "STATE", "ATTEMPTS", "UPDATED", "REWARD", "LAST_ERROR", "GRANT_ID")
 
 
 def print_grants(grants: Sequence[Grant], out: TextIO = sys.stdout) -> None:
@@ -41,6 +46,7 @@ def print_grants(grants: Sequence[Grant], out: TextIO = sys.stdout) -> None:
             g.updated_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             f"{g.reward_type}:{g.reward_id}x{g.quantity}",
             g.last_error.replace("\t", " ").replace("\n", " "),
+            g.grant_id,
         )
         print("\t".join(fields), file=out)
 
@@ -52,14 +58,23 @@ async def run_list(conninfo: str, state: GrantState | None, older_than_s: float)
     return 0
 
 
-async def run_resolve(conninfo: str, key: GrantKey, resolution: Resolution) -> int:
-    if key.period == "''":  # as printed by `grants list` for goals without rotation
-        key = GrantKey(key.user_id, key.goal_id, "")
+def operator_name() -> str:
+    """Who runs the command, for the audit trail: the login name of the shell user."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # a container user without a passwd entry or login name
+        return "cli"
+
+
+async def run_resolve(conninfo: str, grant: GrantKey | str, resolution: Resolution) -> int:
+    if isinstance(grant, GrantKey) and grant.period == "''":  # as `grants list` prints no rotation
+        grant = GrantKey(grant.user_id, grant.goal_id, "")
     async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
-        resolved = await resolve_grant(conn, key, resolution)
+        resolved = await resolve_grant(conn, grant, resolution, operator_name())
     claimed = " and the goal is claimed" if resolved.goal_marked_claimed else ""
-    period = key.period or "no rotation"
-    print(f"grant of {key.goal_id} for {key.user_id} ({period}) is now {resolution}{claimed}")
+    g = resolved.grant
+    period = g.period or "no rotation"
+    print(f"grant {g.grant_id} of {g.goal_id} for {g.user_id} ({period}) is now {resolution}{claimed}")
     return 0
 
 
@@ -77,10 +92,13 @@ def add_grants_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
         "--older-than", type=float, default=0.0, metavar="SECONDS", help="unchanged for at least SECONDS"
     )
     resolve = actions.add_parser("resolve", help="settle a pending or in_doubt grant after checking AGS")
-    resolve.add_argument("user")
-    resolve.add_argument("goal")
-    resolve.add_argument("period", help="as listed; '' for goals without rotation")
-    resolve.add_argument("--as", dest="resolution", choices=("granted", "failed"), required=True)
+    resolve.add_argument(
+        "grant",
+        nargs="+",
+        metavar="GRANT_ID | USER GOAL PERIOD",
+        help="the grant's id, or its user, goal and period as listed ('' for goals without rotation)",
+    )
+    resolve.add_argument("--as", dest="resolution", choices=RESOLUTIONS, required=True)
 
 
 def run_grants(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -98,8 +116,16 @@ def run_grants(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     try:
         if args.grants_command == "list":
             return asyncio.run(run_list(conninfo, args.state, args.older_than))
-        key = GrantKey(args.user, args.goal, args.period)
-        return asyncio.run(run_resolve(conninfo, key, args.resolution))
+        match args.grant:
+            case [grant_id]:
+                return asyncio.run(run_resolve(conninfo, grant_id, args.resolution))
+            case [user, goal, period]:
+                return asyncio.run(run_resolve(conninfo, GrantKey(user, goal, period), args.resolution))
+        print(
+            "challenge-service grants resolve: name a grant by GRANT_ID or by USER GOAL PERIOD",
+            file=sys.stderr,
+        )
+        return 2
     except (DomainError, psycopg.Error) as error:
         print(f"challenge-service grants: {error}", file=sys.stderr)
         return 1

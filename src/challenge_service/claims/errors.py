@@ -39,10 +39,10 @@ def claim_in_progress(goal_id: str) -> DomainError:
 
 
 def grant_in_doubt(goal_id: str) -> DomainError:
-    # AGS may have granted the reward; an operator decides (`challenge-service grants resolve`).
+    # AGS may have granted the reward; the reconciler (or an operator) settles it, never a claim.
     return DomainError(
         ErrorCode.GRANT_IN_DOUBT,
-        f"the reward grant of this goal is in doubt and awaits operator review: {goal_id}",
+        f"the reward grant of this goal is in doubt and is being settled with AGS: {goal_id}",
     )
 
 
@@ -50,6 +50,10 @@ def grant_not_found(user_id: str, goal_id: str, period: str) -> DomainError:
     return DomainError(
         ErrorCode.GRANT_NOT_FOUND, f"no grant for user={user_id!r} goal={goal_id!r} period={period!r}"
     )
+
+
+def grant_id_not_found(grant_id: str) -> DomainError:
+    return DomainError(ErrorCode.GRANT_NOT_FOUND, f"no grant with id {grant_id!r}")
 
 
 def grant_already_resolved(state: str) -> DomainError:

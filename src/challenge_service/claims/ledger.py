@@ -2,10 +2,13 @@
 
 Lock order, in every transaction here: the `user_goal_progress` row first, then the ledger row. Claims,
 their outcome recording and operator resolutions all follow it, so they cannot deadlock each other.
+The reconciler's lease (`lease_due`) is one autocommit statement that locks ledger rows only and skips
+locked ones, so it never waits inside that order.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -21,6 +24,8 @@ UNRESOLVED: tuple[GrantState, ...] = ("pending", "in_doubt")
 
 Connection = psycopg.AsyncConnection[Any]
 
+_GRANT_ID = re.compile(r"[0-9a-fA-F]{32}")
+
 
 @dataclass(frozen=True, slots=True)
 class GrantKey:
@@ -33,6 +38,8 @@ class GrantKey:
 class Grant:
     """One ledger row."""
 
+    # Opaque and fixed for the row's life: the AGS transaction id and the mark on a wallet credit.
+    grant_id: str
     user_id: str
     goal_id: str
     period: str
@@ -43,6 +50,8 @@ class Grant:
     state: GrantState
     attempts: int
     last_error: str
+    reconcile_attempts: int
+    next_attempt_at: datetime | None  # None: the reconciler never took the row
     created_at: datetime
     updated_at: datetime
 
@@ -50,11 +59,37 @@ class Grant:
     def key(self) -> GrantKey:
         return GrantKey(self.user_id, self.goal_id, self.period)
 
+    @property
+    def reward(self) -> RewardLike:
+        return _LedgerReward(self.reward_type, self.reward_id, self.quantity)
 
-_GRANT_COLUMNS = (
-    "user_id, goal_id, period, expires_at, reward_type, reward_id, quantity, state, attempts, last_error, "
-    "created_at, updated_at"
-)
+
+@dataclass(frozen=True, slots=True)
+class _LedgerReward:
+    """The reward as the ledger copied it at claim time (the catalog may have changed since)."""
+
+    type: str
+    reward_id: str
+    quantity: int
+
+
+_COLUMNS = (
+    "grant_id", "user_id", "goal_id", "period", "expires_at", "reward_type", "reward_id", "quantity", "state",
+    "attempts", "last_error", "reconcile_attempts", "next_attempt_at", "created_at", "updated_at",
+)  # fmt: skip
+
+
+def _select(alias: str = "") -> str:
+    """The columns of `Grant`, in its order; the id leaves as 32 hex digits, the form AGS transaction
+    ids and credit marks carry."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(
+        f"replace({prefix}{column}::text, '-', '')" if column == "grant_id" else prefix + column
+        for column in _COLUMNS
+    )
+
+
+_GRANT_COLUMNS = _select()
 
 
 async def lock_progress(conn: Connection, user_id: str, goal_id: str) -> Progress | None:
@@ -117,11 +152,26 @@ async def get_grant(conn: Connection, key: GrantKey, *, lock: bool = False) -> G
     return Grant(*record) if record else None
 
 
+def is_grant_id(text: str) -> bool:
+    """Whether `text` has the form of a `Grant.grant_id` (32 hex digits)."""
+    return _GRANT_ID.fullmatch(text) is not None
+
+
+async def find_grant_key(conn: Connection, grant_id: str) -> GrantKey | None:
+    """The key of the row with this id (checked with `is_grant_id` first)."""
+    cursor = await conn.execute(
+        "SELECT user_id, goal_id, period FROM reward_grants WHERE grant_id = %s::uuid", (grant_id,)
+    )
+    record = await cursor.fetchone()
+    return GrantKey(*record) if record else None
+
+
 async def mark_granted(conn: Connection, key: GrantKey, claimed_at: datetime) -> bool:
     """The grant happened: ledger 'granted' and the goal claimed. Run inside one transaction.
 
-    The progress row is marked claimed only while it still belongs to the granted period (same
-    `expires_at` as when the claim started); returns whether it was.
+    AGS's answer wins over whatever the row said before (a guess by an operator included): the reward
+    is in the player's account. The progress row is marked claimed only while it still belongs to the
+    granted period (same `expires_at` as when the claim started); returns whether it was.
     """
     await lock_progress_of(conn, key)
     cursor = await conn.execute(
@@ -144,27 +194,52 @@ async def mark_granted(conn: Connection, key: GrantKey, claimed_at: datetime) ->
 
 
 async def mark_not_granted(
-    conn: Connection, key: GrantKey, state: Literal["failed", "in_doubt"], error: str
-) -> None:
-    """The grant verifiably did not happen ('failed': claimable again) or may have ('in_doubt')."""
+    conn: Connection,
+    key: GrantKey,
+    state: Literal["failed", "in_doubt"],
+    error: str,
+    *,
+    only_from: tuple[GrantState, ...] = UNRESOLVED,
+) -> bool:
+    """The grant verifiably did not happen ('failed': claimable again) or may have ('in_doubt').
+
+    Only a row in one of `only_from` changes, so a late writer (a claim whose AGS call outlived the
+    reconciler's patience) cannot undo a settlement; returns whether the row changed.
+    """
     await lock_progress_of(conn, key)
-    await conn.execute(
+    cursor = await conn.execute(
         """UPDATE reward_grants SET state = %s, last_error = %s, updated_at = now()
-            WHERE user_id = %s AND goal_id = %s AND period = %s""",
-        (state, error, key.user_id, key.goal_id, key.period),
+            WHERE user_id = %s AND goal_id = %s AND period = %s AND state = ANY(%s)""",
+        (state, error, key.user_id, key.goal_id, key.period, list(only_from)),
     )
+    return cursor.rowcount == 1
 
 
 async def list_grants(
-    conn: Connection, states: tuple[GrantState, ...], older_than_s: float = 0.0, limit: int = 1000
+    conn: Connection,
+    states: tuple[GrantState, ...],
+    older_than_s: float = 0.0,
+    limit: int = 1000,
+    user_id: str | None = None,
 ) -> list[Grant]:
-    """Ledger rows in `states` not updated for `older_than_s` seconds (database time), oldest first."""
+    """Ledger rows in `states` not updated for `older_than_s` seconds (database time), oldest first;
+    only one player's when `user_id` is given."""
     cursor = await conn.execute(
         f"""SELECT {_GRANT_COLUMNS} FROM reward_grants
              WHERE state = ANY(%s) AND updated_at <= now() - make_interval(secs => %s)
+               AND (%s::text IS NULL OR user_id = %s)
              ORDER BY updated_at, user_id, goal_id, period
              LIMIT %s""",
-        (list(states), older_than_s, limit),
+        (list(states), older_than_s, user_id, user_id, limit),
+    )
+    return [Grant(*record) for record in await cursor.fetchall()]
+
+
+async def user_grants(conn: Connection, user_id: str) -> list[Grant]:
+    """Every ledger row of one player, oldest first."""
+    cursor = await conn.execute(
+        f"SELECT {_GRANT_COLUMNS} FROM reward_grants WHERE user_id = %s ORDER BY created_at, goal_id, period",
+        (user_id,),
     )
     return [Grant(*record) for record in await cursor.fetchall()]
 
@@ -175,3 +250,80 @@ async def lock_progress_of(conn: Connection, key: GrantKey) -> None:
         "SELECT 1 FROM user_goal_progress WHERE user_id = %s AND goal_id = %s FOR UPDATE",
         (key.user_id, key.goal_id),
     )
+
+
+# -- the reconciler's queries ---------------------------------------------------------------------------
+
+# Due: in doubt for `settle_after_s` (an AGS request still on its way may yet be applied; looking
+# earlier could miss it), or pending for `pending_after_s` (its claim died between asking AGS and
+# recording the answer), and not leased or backed off (`next_attempt_at`). SKIP LOCKED and the lease
+# written in the same statement let every replica run this at once: each row goes to one of them.
+LEASE_DUE = f"""
+UPDATE reward_grants AS g
+   SET next_attempt_at = now() + make_interval(secs => %(lease_s)s),
+       reconcile_attempts = g.reconcile_attempts + 1
+  FROM (SELECT user_id, goal_id, period
+          FROM reward_grants
+         WHERE ((state = 'in_doubt' AND updated_at <= now() - make_interval(secs => %(settle_after_s)s))
+             OR (state = 'pending' AND updated_at <= now() - make_interval(secs => %(pending_after_s)s)))
+           AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+         ORDER BY next_attempt_at NULLS FIRST, updated_at
+         LIMIT %(limit)s
+           FOR UPDATE SKIP LOCKED) AS due
+ WHERE g.user_id = due.user_id AND g.goal_id = due.goal_id AND g.period = due.period
+RETURNING {_select("g")}
+"""
+
+
+async def lease_due(
+    conn: Connection, *, settle_after_s: float, pending_after_s: float, lease_s: float, limit: int
+) -> list[Grant]:
+    """Take up to `limit` due rows for `lease_s` seconds; no other replica sees them until then."""
+    cursor = await conn.execute(
+        LEASE_DUE,
+        {
+            "settle_after_s": settle_after_s,
+            "pending_after_s": pending_after_s,
+            "lease_s": lease_s,
+            "limit": limit,
+        },
+    )
+    return [Grant(*record) for record in await cursor.fetchall()]
+
+
+async def postpone(conn: Connection, key: GrantKey, delay_s: float, error: str) -> bool:
+    """The reconciler could not settle the row now: it is in doubt, tried again after `delay_s`.
+
+    `updated_at` keeps the moment the row became unresolved, so the backlog's age says how long a
+    player has been waiting, not when the reconciler last looked. Returns whether the row changed
+    (it may have been settled meanwhile).
+    """
+    await lock_progress_of(conn, key)
+    cursor = await conn.execute(
+        """UPDATE reward_grants
+              SET state = 'in_doubt', last_error = %s,
+                  next_attempt_at = now() + make_interval(secs => %s),
+                  updated_at = CASE WHEN state = 'in_doubt' THEN updated_at ELSE now() END
+            WHERE user_id = %s AND goal_id = %s AND period = %s AND state = ANY(%s)""",
+        (error, delay_s, key.user_id, key.goal_id, key.period, list(UNRESOLVED)),
+    )
+    return cursor.rowcount == 1
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """Unresolved rows: how many, and for how long the oldest has been unresolved (0 when none)."""
+
+    entries: int
+    oldest_age_s: float
+
+
+async def backlog(conn: Connection) -> Backlog:
+    cursor = await conn.execute(
+        """SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(updated_at)), 0)::float8
+             FROM reward_grants WHERE state = ANY(%s)""",
+        (list(UNRESOLVED),),
+    )
+    record = await cursor.fetchone()
+    assert record is not None
+    return Backlog(*record)

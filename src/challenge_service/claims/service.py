@@ -8,7 +8,8 @@
 
 A claim that finds the ledger row 'pending' (another claim is granting, or one died mid-grant),
 'in_doubt' or 'granted' never calls the reward client, so no grant is ever repeated blindly; only a
-verified failure is retried. Unresolved rows wait for an operator (`challenge-service grants`).
+verified failure is retried. Unresolved rows are the reconciler's (`reconciler.py`), which settles them
+with AGS; every attempt of a row, the claim's and the reconciler's, carries the row's grant id.
 """
 
 from __future__ import annotations
@@ -93,9 +94,9 @@ class ClaimService:
     async def claim(self, user_id: str, challenge_id: str, goal_id: str) -> Claimed:
         goal = self._catalog.require_goal(challenge_id, goal_id)
         now = self._clock()
-        key = await self._begin(user_id, goal, now)
+        key, grant_id = await self._begin(user_id, goal, now)
         await self._hooks.before_grant(key)
-        outcome = await self._grant(user_id, goal)
+        outcome = await self._grant(user_id, goal, grant_id)
         REWARD_GRANTS.labels(outcome.state).inc()
         if outcome.state != "granted":
             await self._record_failure(key, outcome.error, in_doubt=outcome.state == "in_doubt")
@@ -110,13 +111,13 @@ class ClaimService:
         log.info("goal_claimed", user_id=user_id, goal_id=goal.goal_id, period=key.period)
         return Claimed(goal, now)
 
-    async def _grant(self, user_id: str, goal: Goal) -> GrantOutcome:
+    async def _grant(self, user_id: str, goal: Goal, grant_id: str) -> GrantOutcome:
         """Ask the reward client; every way it can answer becomes one of the three outcomes."""
         try:
-            await self._rewards.grant(user_id, goal.reward)
+            await self._rewards.grant(user_id, goal.reward, grant_id)
         except RewardGrantError as error:
             if error.in_doubt:
-                unknown = "; the outcome is unknown, so it is not retried automatically"
+                unknown = "; the outcome is unknown and is being settled with AGS"
                 return GrantOutcome(
                     "in_doubt", error.message, f"reward grant failed: {error.message}{unknown}"
                 )
@@ -130,8 +131,9 @@ class ClaimService:
             )
         return GrantOutcome("granted")
 
-    async def _begin(self, user_id: str, goal: Goal, now: datetime) -> ledger.GrantKey:
-        """tx1: checks under the progress-row lock, then the ledger's 'pending' row, committed."""
+    async def _begin(self, user_id: str, goal: Goal, now: datetime) -> tuple[ledger.GrantKey, str]:
+        """tx1: checks under the progress-row lock, then the ledger's 'pending' row, committed; the row's
+        key and grant id."""
         async with connection(self._pool) as conn, conn.transaction():
             row = await ledger.lock_progress(conn, user_id, goal.goal_id)
             rows = await user_rows(conn, user_id) if goal.prerequisites and row is not None else {}
@@ -144,13 +146,14 @@ class ClaimService:
             started, grant = await ledger.begin_attempt(conn, key, row.expires_at, goal.reward)
             if not started:
                 raise _ledger_refusal(grant)
-        return key
+        return key, grant.grant_id
 
     async def _record_failure(self, key: ledger.GrantKey, message: str, *, in_doubt: bool) -> None:
         state: Literal["failed", "in_doubt"] = "in_doubt" if in_doubt else "failed"
         log.warning("reward_grant_not_recorded_as_granted", **_fields(key), state=state, error=message)
         async with connection(self._pool) as conn, conn.transaction():
-            await ledger.mark_not_granted(conn, key, state, message)
+            # Only our own 'pending' row: the reconciler or an operator may have settled it meanwhile.
+            await ledger.mark_not_granted(conn, key, state, message, only_from=("pending",))
 
 
 def _fields(key: ledger.GrantKey) -> dict[str, str]:

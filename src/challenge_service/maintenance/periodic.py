@@ -24,7 +24,7 @@ class Periodic(ABC):
 
     @abstractmethod
     async def run_once(self) -> int:
-        """One bounded cycle; returns the number of rows it deleted."""
+        """One bounded cycle; returns the number of rows it handled."""
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=self.name)

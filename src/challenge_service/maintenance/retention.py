@@ -11,8 +11,9 @@ A row is never deleted when it is:
 - claimed, unless its goal allows reselection: a claimed row of a goal that does not is what stops the
   player from claiming the same reward again (SQL cannot see the catalog, so the task passes the ids of
   the goals whose claimed rows may go, `reselectable_goal_ids`);
-- guarded by an unresolved grant (`pending`/`in_doubt` in `reward_grants`): an operator resolving it as
-  granted marks that very row claimed (`claims/ledger.py: mark_granted`), so it must still be there.
+- guarded by an unresolved grant (`pending`/`in_doubt` in `reward_grants`): the reconciler or an operator
+  settling it as granted marks that very row claimed (`claims/ledger.py: mark_granted`), so it must
+  still be there.
 
 The ledger itself (`reward_grants`) is not touched: it is the audit of granted rewards.
 """

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal, Protocol
 
 import msgspec
 
 RewardType = Literal["ITEM", "WALLET"]
+# How `RewardClient.settle` made sure of a grant: AGS already had it, or it was sent (again) in a form AGS
+# applies at most once.
+Settled = Literal["found", "sent"]
 
 
 class RewardLike(Protocol):
@@ -56,8 +60,19 @@ class RewardGrantError(Exception):
 
 
 class RewardClient(Protocol):
-    async def grant(self, user_id: str, reward: RewardLike) -> None:
-        """Grant ``reward`` to ``user_id``; raise ``RewardGrantError`` when it did not happen."""
+    async def grant(self, user_id: str, reward: RewardLike, grant_id: str) -> None:
+        """Grant ``reward`` to ``user_id``; raise ``RewardGrantError`` when it did not happen.
+
+        ``grant_id`` is the ledger row's id (32 hex digits), the same for every attempt of that row: the
+        grant carries it so that AGS applies it once (an ITEM fulfillment's transaction id) or so that it
+        can be found again (a WALLET credit's mark).
+        """
+        ...
+
+    async def settle(self, user_id: str, reward: RewardLike, grant_id: str, since: datetime) -> Settled:
+        """Make sure a grant whose earlier attempts (none before ``since``) may or may not have reached
+        AGS ends up applied exactly once. Raises ``RewardGrantError`` when that cannot be done now;
+        ``in_doubt`` on it means the grant may still have happened."""
         ...
 
 

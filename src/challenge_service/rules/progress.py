@@ -63,6 +63,17 @@ def initial_expiry(goal: Goal, now: datetime) -> datetime | None:
     return period_end(goal.rotation.schedule, now) if goal.rotation and goal.rotation.enabled else None
 
 
+def fresh(goal: Goal, now: datetime) -> Progress:
+    """A row as created by initialize / set-active / select: progress 0, not started, inactive."""
+    return Progress(expires_at=initial_expiry(goal, now))
+
+
+def current(goal: Goal, row: Progress | None, now: datetime) -> Progress:
+    """The row a write that is not an event starts from: any due rotation reset applied (such a write
+    must not hide a reset), or a fresh row when there is none."""
+    return rotate(goal, row, now) if row is not None else fresh(goal, now)
+
+
 def is_rotated(row: Progress, now: datetime) -> bool:
     return row.expires_at is not None and row.expires_at <= now
 
@@ -131,3 +142,41 @@ def locked(
         if row is None or other is None or view(other, row, now).status not in ("completed", "claimed"):
             return True
     return False
+
+
+def set_displayed(goal: Goal, row: Progress | None, value: int, now: datetime) -> Progress:
+    """An operator sets the progress the player sees to `value` (≥ 0); the status follows from it.
+
+    absolute: the raw value becomes `value`. relative: the raw value stays the last one events
+    reported and the baseline moves to raw − value, so later events count on from `value`. (Before the
+    first event after an activation or reset, the stored raw value — 0 for a new row — stands in for
+    the stat's, so the next event may jump by the stat's real value.)
+
+    Status: a claimed goal stays claimed (its reward is granted; only `reset` reopens it); otherwise
+    completed when `value` reaches the target (keeping the first `completed_at`), in_progress above
+    0, not_started at 0.
+    """
+    row = current(goal, row, now)
+    if goal.requirement.progress_mode == "absolute":
+        row = replace(row, progress=value)
+    else:
+        row = replace(row, baseline=row.progress - value)
+    if row.status == "claimed":
+        return row
+    if value >= goal.requirement.target_value:
+        return replace(row, status="completed", completed_at=row.completed_at or now)
+    return replace(row, status="in_progress" if value > 0 else "not_started", completed_at=None)
+
+
+def reset(goal: Goal, row: Progress | None, now: datetime) -> Progress:
+    """An operator's reset: not started, progress 0, no baseline, neither completed nor claimed — a
+    claimed goal too. Activation and the row's current period stay. An absolute goal shows the stat's
+    value again with its next event: a reset cannot undo the stat itself."""
+    return replace(
+        current(goal, row, now),
+        progress=0,
+        baseline=None,
+        status="not_started",
+        completed_at=None,
+        claimed_at=None,
+    )

@@ -13,23 +13,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from challenge_service.catalog import Catalog, Challenge, Goal
-from challenge_service.rules.progress import Progress, initial_expiry, locked, rotate, view
-
-
-def fresh(goal: Goal, now: datetime) -> Progress:
-    """A row as created by initialize / set-active / select: progress 0, not started, inactive."""
-    return Progress(expires_at=initial_expiry(goal, now))
+from challenge_service.rules.progress import Progress, current, locked, rotate, view
 
 
 def activate(goal: Goal, row: Progress | None, now: datetime) -> Progress:
     """Activating (re)starts the assignment clock; progress survives toggling."""
-    current = rotate(goal, row, now) if row is not None else fresh(goal, now)
-    return replace(current, is_active=True, assigned_at=now)
+    return replace(current(goal, row, now), is_active=True, assigned_at=now)
 
 
 def deactivate(goal: Goal, row: Progress | None, now: datetime) -> Progress:
-    current = rotate(goal, row, now) if row is not None else fresh(goal, now)
-    return replace(current, is_active=False)
+    return replace(current(goal, row, now), is_active=False)
 
 
 @dataclass(frozen=True, slots=True)
