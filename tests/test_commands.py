@@ -9,6 +9,7 @@ import sys
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from challenge_service.__main__ import main
 from tests.helpers.go_suite import create_go_database
@@ -74,6 +75,22 @@ def test_migrate_names_a_bad_database_url(
 def test_grants_needs_only_the_database(environ: pytest.MonkeyPatch, database_url: str) -> None:
     environ.setenv("DATABASE_URL", database_url)
     assert main(["grants", "list"]) == 0  # 1 if it could not read the ledger
+
+
+def test_grants_reaches_the_database_by_the_go_suites_names(
+    environ: pytest.MonkeyPatch, database_url: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    where = conninfo_to_dict(database_url)
+    environ.setenv("DB_HOST", str(where["host"]))
+    environ.setenv("DB_NAME", str(where["dbname"]))
+    environ.setenv("DB_USER", str(where["user"]))
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            """INSERT INTO reward_grants (user_id, goal_id, period, reward_type, reward_id, quantity, state)
+               VALUES ('go-player', 'daily-login', '', 'ITEM', 'item-1', 1, 'in_doubt')"""
+        )
+    assert main(["grants", "list"]) == 0
+    assert "go-player\tdaily-login" in capfd.readouterr().out
 
 
 def test_grants_names_a_bad_database_url(

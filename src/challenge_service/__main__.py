@@ -102,9 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check-config":
             return _check_config(args.path)
         if args.command == "grants":
-            # Validated like every database command; run_grants reads the URL from the mapping it is given.
-            database = _database_settings()
-            return run_grants(args, {"DATABASE_URL": database.url})
+            return run_grants(args, _database_settings())
         if args.command == "demo":
             return run_demo(args)
         return _migrate(args.dry_run)

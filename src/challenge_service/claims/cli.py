@@ -19,7 +19,7 @@ import argparse
 import asyncio
 import getpass
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC
 from typing import TextIO
 
@@ -29,12 +29,14 @@ from challenge_service.claims import ledger
 from challenge_service.claims.grants import RESOLUTIONS, STATES, Resolution, list_grants, resolve_grant
 from challenge_service.claims.ledger import Grant, GrantKey, GrantState
 from challenge_service.errors import DomainError
+from challenge_service.settings import DatabaseSettings
 
 _HEADER = ("USER", "GOAL", "PERIOD", "STATE", "ATTEMPTS", "UPDATED", "REWARD", "LAST_ERROR", "GRANT_ID")
 
 
-def print_grants(grants: Sequence[Grant], out: TextIO = sys.stdout) -> None:
+def print_grants(grants: Sequence[Grant], out: TextIO | None = None) -> None:
     """Tab-separated, one grant a line; an empty period prints as '' so it can be pasted back."""
+    out = out or sys.stdout  # looked up per call: whoever replaced sys.stdout since import gets the output
     print("\t".join(_HEADER), file=out)
     for g in grants:
         fields = (
@@ -101,11 +103,11 @@ def add_grants_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     resolve.add_argument("--as", dest="resolution", choices=RESOLUTIONS, required=True)
 
 
-def run_grants(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+def run_grants(args: argparse.Namespace, database: DatabaseSettings) -> int:
     """`challenge-service grants …`: 0 on success, 1 when refused or the database is unreachable."""
     from challenge_service.store.embedded import EMBEDDED_DATA_DIR, EmbeddedPostgres
 
-    conninfo = environ.get("DATABASE_URL", "")
+    conninfo = database.url
     embedded = None
     # Attach to the dev server under .data/pg; stop it afterwards only if this command started it, so a
     # running `make run` keeps its database.
