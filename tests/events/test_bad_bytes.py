@@ -11,7 +11,8 @@ from grpclib.const import Status
 from grpclib.exceptions import GRPCError
 
 from tests.conftest import RunningService
-from tests.events.test_proto_wire import LOGIN_BYTES, LOGIN_PATH, STAT_BYTES, STAT_PATH, _RawCodec, f_str
+from tests.events.test_proto_wire import LOGIN_BYTES, LOGIN_PATH, STAT_BYTES, STAT_PATH
+from tests.helpers.protowire import RawCodec, f_str
 
 BROKEN = {
     "garbage": b"\xff\xff\xff\xff\xff",
@@ -23,7 +24,7 @@ BROKEN = {
 
 
 async def _call(running: RunningService, path: str, body: bytes) -> bytes:
-    channel = Channel("127.0.0.1", running.settings.grpc_port, codec=_RawCodec())
+    channel = Channel("127.0.0.1", running.settings.grpc_port, codec=RawCodec())
     try:
         reply: bytes = await UnaryUnaryMethod(channel, path, bytes, bytes)(body, timeout=10)
         return reply

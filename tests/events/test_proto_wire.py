@@ -11,65 +11,20 @@ import socket
 import struct
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
 from google.protobuf import descriptor as _descriptor
 from google.protobuf.empty_pb2 import Empty
 from google.protobuf.message import Message
 from grpclib.client import Channel, UnaryUnaryMethod
-from grpclib.encoding.base import CodecBase
 from grpclib.server import Server, Stream
 
 from challenge_service.events.proto.accelbyte.iam.account.v1 import account_grpc, account_pb2
 from challenge_service.events.proto.accelbyte.social.statistic.v1 import statistic_grpc, statistic_pb2
+from tests.helpers.protowire import RawCodec, f_bool, f_double, f_int, f_msg, f_str
 
 LOGIN_PATH = "/accelbyte.iam.account.v1.UserAuthenticationUserLoggedInService/OnMessage"
 STAT_PATH = "/accelbyte.social.statistic.v1.StatisticStatItemUpdatedService/OnMessage"
-
-# ---------------------------------------------------------------------------------------------------
-# Hand encoder (protobuf wire format): tag = field_number << 3 | wire_type.
-VARINT, I64, LEN = 0, 1, 2
-
-
-def varint(n: int) -> bytes:
-    if n < 0:
-        n += 1 << 64  # int64 negatives are 10-byte two's complement varints
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def tag(number: int, wire_type: int) -> bytes:
-    return varint(number << 3 | wire_type)
-
-
-def f_str(number: int, value: str) -> bytes:
-    raw = value.encode()
-    return tag(number, LEN) + varint(len(raw)) + raw
-
-
-def f_msg(number: int, body: bytes) -> bytes:
-    return tag(number, LEN) + varint(len(body)) + body
-
-
-def f_int(number: int, value: int) -> bytes:
-    return tag(number, VARINT) + varint(value)
-
-
-def f_bool(number: int, value: bool) -> bytes:
-    return tag(number, VARINT) + varint(int(value))
-
-
-def f_double(number: int, value: float) -> bytes:
-    return tag(number, I64) + struct.pack("<d", value)
-
 
 # ---------------------------------------------------------------------------------------------------
 # Hand-built events, fields in ascending number order (the order protobuf serializes in).
@@ -381,19 +336,6 @@ class _StatHandler(statistic_grpc.StatisticStatItemUpdatedServiceBase):
         await stream.send_message(Empty())
 
 
-class _RawCodec(CodecBase):
-    """Sends/receives raw bytes: plays a foreign (AGS) client that only knows paths and bytes."""
-
-    __content_subtype__ = "proto"
-
-    def encode(self, message: Any, message_type: Any) -> bytes:
-        assert isinstance(message, bytes)
-        return message
-
-    def decode(self, data: bytes, message_type: Any) -> bytes:
-        return data
-
-
 @dataclass
 class _Running:
     port: int
@@ -442,7 +384,7 @@ async def test_round_trip_with_generated_stubs(running_server: _Running) -> None
 
 
 async def test_round_trip_with_literal_paths_and_hand_bytes(running_server: _Running) -> None:
-    channel = Channel("127.0.0.1", running_server.port, codec=_RawCodec())
+    channel = Channel("127.0.0.1", running_server.port, codec=RawCodec())
     try:
         login_reply = await UnaryUnaryMethod(channel, LOGIN_PATH, bytes, bytes)(LOGIN_BYTES, timeout=5)
         stat_reply = await UnaryUnaryMethod(channel, STAT_PATH, bytes, bytes)(STAT_BYTES, timeout=5)
