@@ -4,8 +4,10 @@ Events (stat updates and logins for many players, on the goals of `challenges.js
 a gRPC call runs once its message is decoded — `EventIngest.login`/`.stat` (one event per call) or,
 with `--publish N`, `EventIngest.publish` (N events per call): validation, goal match, dedup lookup,
 buffer merge, metrics — and every `--batch` events through `Flusher.flush_once`: staging rows and the
-binary COPY into PostgreSQL (the embedded server unless `--database-url`/`DATABASE_URL`). Buffered
-acknowledgement, so no call waits for a flush: what is measured is CPU, not latency.
+binary COPY into PostgreSQL (the embedded server unless `--database-url`/`DATABASE_URL`), whose
+progress table holds `--goals` active rows per player. Buffered acknowledgement, so no call waits for
+a flush: what is measured is CPU, not latency — this process's, and the PostgreSQL backends' that
+ran the flushes (read from /proc through psutil, when the bench requirements are installed).
 
     .venv/bin/python bench/micro_event_path.py               # process CPU µs per event, 7 rounds
     .venv/bin/python bench/micro_event_path.py --publish 100 --batch 500   # the batch call
@@ -21,7 +23,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import math
 import os
 import random
 import re
@@ -68,10 +72,36 @@ class Round:
     events: int
     ingest_s: float
     flush_s: float
+    # CPU of the PostgreSQL backends that ran the flushes; NaN without psutil.
+    database_s: float
 
-    def per_event_us(self) -> tuple[float, float, float]:
+    def per_event_us(self) -> tuple[float, float, float, float]:
         scale = 1e6 / self.events
-        return self.ingest_s * scale, self.flush_s * scale, (self.ingest_s + self.flush_s) * scale
+        ours = self.ingest_s + self.flush_s
+        return self.ingest_s * scale, self.flush_s * scale, ours * scale, self.database_s * scale
+
+
+class Backends:
+    """CPU seconds of the PostgreSQL backends behind the pool's connections."""
+
+    def __init__(self) -> None:
+        self.pids: list[int] = []
+
+    async def configure(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        self.pids.append(conn.info.backend_pid)
+        await create_staging_table(conn)
+
+    def cpu_s(self) -> float:
+        try:
+            import psutil
+        except ImportError:
+            return math.nan
+        total = 0.0
+        for pid in self.pids:
+            with contextlib.suppress(psutil.Error):
+                times = psutil.Process(pid).cpu_times()
+                total += times.user + times.system
+        return total
 
 
 # One call's decoded request: an AGS login or stat update, or a batch.
@@ -121,8 +151,11 @@ def _size(request: Request) -> int:
     return len(request.events) if isinstance(request, events_pb2.PublishRequest) else 1
 
 
-async def _round(ingest: EventIngest, flusher: Flusher, requests: list[Request], batch: int) -> Round:
+async def _round(
+    ingest: EventIngest, flusher: Flusher, requests: list[Request], batch: int, backends: Backends
+) -> Round:
     """Calls until `batch` events are buffered, then a flush; CPU time of each part."""
+    database = backends.cpu_s()
     ingest_s = flush_s = 0.0
     events = 0
     index = 0
@@ -139,7 +172,24 @@ async def _round(ingest: EventIngest, flusher: Flusher, requests: list[Request],
         ingest_s += flushing - began
         flush_s += time.process_time() - flushing
         events += buffered
-    return Round(events, ingest_s, flush_s)
+    return Round(events, ingest_s, flush_s, backends.cpu_s() - database)
+
+
+async def _seed(url: str, catalog: Catalog, users: int, goals: int) -> None:
+    """`goals` active rows per player, a random choice of the catalog's goals (the same every run)."""
+    rng = random.Random(0)
+    everything = [(g.challenge_id, g.goal_id) for g in catalog.goals]
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        async with (
+            conn.cursor() as cursor,
+            cursor.copy(
+                "COPY user_goal_progress (user_id, goal_id, challenge_id, is_active, status) FROM STDIN"
+            ) as copy,
+        ):
+            for number in range(users):
+                for challenge_id, goal_id in rng.sample(everything, min(goals, len(everything))):
+                    await copy.write_row((f"player-{number:06d}", goal_id, challenge_id, True, "in_progress"))
+        await conn.execute("VACUUM ANALYZE user_goal_progress")
 
 
 @contextmanager
@@ -162,20 +212,22 @@ async def _measure(args: argparse.Namespace, server_url: str) -> list[Round]:
     url = make_conninfo(server_url, dbname=name)
     try:
         await migrate(url)
-        pool = create_pool(url, max_size=2, configure=create_staging_table)
+        catalog = load_catalog(ROOT / "challenges.json")
+        await _seed(url, catalog, args.users, args.goals)
+        backends = Backends()
+        pool = create_pool(url, max_size=2, configure=backends.configure)
         await pool.open(wait=True, timeout=30)
         try:
-            catalog = load_catalog(ROOT / "challenges.json")
             # Room for every entry of a round: the bound is not what is measured.
             buffer = Buffer(10**7, durable=False, batch_events=args.batch)
             ingest = EventIngest(buffer, Acceptor(lambda: catalog, NAMESPACE))
             flusher = Flusher(buffer, pool, lambda: catalog, lambda: NOW, interval_s=0.0)
             warmup = _events(catalog, args.warmup, args.users, "warm", 1, args.publish)
-            await _round(ingest, flusher, warmup, args.batch)
+            await _round(ingest, flusher, warmup, args.batch, backends)
             rounds = []
             for number in range(args.rounds):
                 events = _events(catalog, args.events, args.users, f"r{number}", 2 + number, args.publish)
-                rounds.append(await _round(ingest, flusher, events, args.batch))
+                rounds.append(await _round(ingest, flusher, events, args.batch, backends))
             return rounds
         finally:
             await pool.close()
@@ -192,14 +244,14 @@ def _report(args: argparse.Namespace, rounds: list[Round]) -> None:
         f"events per round {args.events} ({calls}), players {args.users}, flush every {args.batch},"
         f" warm-up {args.warmup}"
     )
-    print("round   ingest µs/event   flush µs/event   total µs/event")
+    print("round   ingest µs/event   flush µs/event   total µs/event   PostgreSQL µs/event")
     for number, one in enumerate(rounds):
-        ingest, flush, total = one.per_event_us()
-        print(f"{number:5d}   {ingest:15.2f}   {flush:14.2f}   {total:14.2f}")
+        ingest, flush, total, database = one.per_event_us()
+        print(f"{number:5d}   {ingest:15.2f}   {flush:14.2f}   {total:14.2f}   {database:19.2f}")
     totals = [one.per_event_us() for one in rounds]
     for label, pick in (("best", min), ("median", statistics.median)):
-        ingest, flush, total = (pick(column) for column in zip(*totals, strict=True))
-        print(f"{label:>6}  {ingest:15.2f}   {flush:14.2f}   {total:14.2f}")
+        ingest, flush, total, database = (pick(column) for column in zip(*totals, strict=True))
+        print(f"{label:>6}  {ingest:15.2f}   {flush:14.2f}   {total:14.2f}   {database:19.2f}")
 
 
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
@@ -217,6 +269,7 @@ def _instructions(args: argparse.Namespace, events: int, server_url: str) -> int
         f"--events={events}",
         f"--warmup={args.warmup}",
         f"--users={args.users}",
+        f"--goals={args.goals}",
         f"--batch={args.batch}",
         f"--publish={args.publish}",
         f"--database-url={server_url}",
@@ -243,6 +296,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--warmup", type=int, default=5_000, help="events before the first round")
     parser.add_argument("--users", type=int, default=2_000, help="distinct players")
+    parser.add_argument("--goals", type=int, default=10, help="active progress rows per player")
     parser.add_argument("--batch", type=int, default=50, help="events per flush (FLUSH_BATCH_EVENTS)")
     parser.add_argument("--publish", type=int, default=0, help="events per batch call (0: unary calls)")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))

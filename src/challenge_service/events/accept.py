@@ -2,9 +2,9 @@
 batch call (SPEC §6, §13).
 
 Each request shape is read into the same few fields (`event`), which decide the outcome: malformed →
-`Invalid` (INVALID_ARGUMENT); another namespace or no matching goal → an `Event` without goal ids
-(acknowledged and ignored); otherwise an `Event` for the goals it moves. Errors are values: the
-handlers map them to a status, per call or per event.
+`Invalid` (INVALID_ARGUMENT); another namespace or no matching goal → `None` (acknowledged and
+ignored); otherwise an `Event` keyed by what it moves (a stat code, or `None` for the login goals).
+Errors are values: the handlers map them to a status, per call or per event.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from challenge_service import metrics
 from challenge_service.catalog import Catalog
-from challenge_service.events.buffer import Event
+from challenge_service.events.buffer import Event, Key
 from challenge_service.events.proto.accelbyte.iam.account.v1 import account_pb2
 from challenge_service.events.proto.accelbyte.social.statistic.v1 import statistic_pb2
 from challenge_service.events.proto.challenge.events.v1 import events_pb2
@@ -61,27 +61,26 @@ class Acceptor:
         self.namespace = namespace
         self._ignored_namespace = metrics.EVENTS.labels("ignored", "namespace")
         self._ignored_no_goal = metrics.EVENTS.labels("ignored", "no_matching_goal")
-        # Goal ids per event kind, rebuilt when the catalog object is replaced (reload).
+        # The keys some goal listens to (a stat code; None for logins), rebuilt when the catalog object
+        # is replaced (reload).
         self._indexed: Catalog | None = None
-        self._login_goal_ids: tuple[str, ...] = ()
-        self._stat_goal_ids: dict[str, tuple[str, ...]] = {}
+        self._keys: frozenset[Key] = frozenset()
 
-    def _index(self) -> None:
+    def _index(self) -> frozenset[Key]:
         catalog = self.catalog()
         if catalog is not self._indexed:
-            self._login_goal_ids = tuple(g.goal_id for g in catalog.login_goals)
-            self._stat_goal_ids = {
-                g.requirement.stat_code: tuple(s.goal_id for s in catalog.stat_goals(g.requirement.stat_code))
-                for g in catalog.goals
-                if g.event_source == "statistic"
-            }
+            keys: set[Key] = {g.requirement.stat_code for g in catalog.goals if g.event_source == "statistic"}
+            if catalog.login_goals:
+                keys.add(None)
+            self._keys = frozenset(keys)
             self._indexed = catalog
+        return self._keys
 
     def event(
         self, event_id: str, user_id: str, namespace: str, stat_code: str | None, value: float, inc: float
-    ) -> Event | Invalid:
+    ) -> Event | Invalid | None:
         """The one decision, for every request shape: a login when `stat_code` is None, else a stat
-        update setting `value` and reporting `inc`."""
+        update setting `value` and reporting `inc`. None: acknowledged and ignored."""
         if not user_id:
             return MISSING_USER_ID
         if stat_code == "":
@@ -103,22 +102,21 @@ class Acceptor:
             latest, add, increment = counted, 0, reported
         if namespace != self.namespace:
             self._ignored_namespace.inc()
-            return Event(event_id, user_id, (), latest, add, increment)
-        self._index()
-        goal_ids = self._login_goal_ids if stat_code is None else self._stat_goal_ids.get(stat_code, ())
-        if not goal_ids:
+            return None
+        if stat_code not in self._index():
             self._ignored_no_goal.inc()
-        return Event(event_id, user_id, goal_ids, latest, add, increment)
+            return None
+        return Event(event_id, user_id, stat_code, latest, add, increment)
 
     # ---- the request shapes -----------------------------------------------------------------------
 
-    def login(self, request: account_pb2.UserLoggedIn) -> Event | Invalid:
+    def login(self, request: account_pb2.UserLoggedIn) -> Event | Invalid | None:
         account = request.payload.user_account
         return self.event(
             request.id, request.user_id or account.user_id, request.namespace or account.namespace, None, 0, 0
         )
 
-    def stat(self, request: statistic_pb2.StatItemUpdated) -> Event | Invalid:
+    def stat(self, request: statistic_pb2.StatItemUpdated) -> Event | Invalid | None:
         if not request.HasField("payload"):
             return MISSING_PAYLOAD
         payload = request.payload
@@ -131,7 +129,7 @@ class Acceptor:
             payload.inc,
         )
 
-    def batch_event(self, event: events_pb2.Event) -> Event | Invalid:
+    def batch_event(self, event: events_pb2.Event) -> Event | Invalid | None:
         """An event of a batch call; an empty namespace means the service's own."""
         kind = event.WhichOneof("kind")
         if kind is None:

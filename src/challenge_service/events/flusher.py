@@ -1,9 +1,10 @@
 """The flusher task (SPEC §8): writes the buffer to PostgreSQL, one statement per generation.
 
 Cadence. A generation is flushed once its first event has waited `FLUSH_INTERVAL_MS`, or as soon as
-it holds `FLUSH_BATCH_EVENTS` events (or 5,000 entries), or on shutdown. Flushes never overlap: under
-load a flush ends with the next generation already due, so the next one starts immediately and batches
-grow with the load (group commit); when idle, a lone event waits at most the interval.
+it holds `FLUSH_BATCH_EVENTS` events (or 5,000 entries, one per player and stat code), or on
+shutdown. Flushes never overlap: under load a flush ends with the next generation already due, so the
+next one starts immediately and batches grow with the load (group commit); when idle, a lone event
+waits at most the interval.
 
 Failures. A transient failure (connection lost, pool timeout, deadlock, …) restores the batch into
 the buffer before the newer entries and retries with back-off; durable callers keep waiting for the
@@ -25,8 +26,8 @@ import structlog
 from psycopg_pool import AsyncConnectionPool
 
 from challenge_service import metrics
-from challenge_service.catalog import Catalog
-from challenge_service.events.buffer import Batch, Buffer, refold
+from challenge_service.catalog import Catalog, Goal
+from challenge_service.events.buffer import Batch, Buffer, Key, refold
 from challenge_service.rules.periods import period_end
 from challenge_service.store import flush as sql
 
@@ -57,6 +58,8 @@ class Flusher:
         self.failures = 0
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._indexed: Catalog | None = None
+        self._by_key: dict[Key, tuple[Goal, ...]] = {}
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="flusher")
@@ -171,39 +174,75 @@ class Flusher:
         return len(rows)
 
     def _staging_rows(self, batch: Batch, now: datetime, event_ids: Sequence[str]) -> list[sql.StagingRow]:
-        """Entries sorted by (user, goal) — every writer locks rows in the same order, so two
-        flushers (replicas) never deadlock — with the goal's parameters from the catalog; the first
-        row carries the ids the trigger records."""
-        catalog = self.catalog()
-        columns: dict[str, sql.GoalColumns | None] = {}
-        ids: list[str] | None = list(event_ids) or None
+        """One row per (user, key), sorted — every writer locks rows in the same order, so two
+        flushers (replicas) never deadlock — the first carrying the header: the ids the trigger
+        records and the parameters of the goals of the batch's keys, from the current catalog."""
+        goals_of = self._goals_by_key()
+        keys: set[Key] = set()
         rows: list[sql.StagingRow] = []
         for user in sorted(batch.users):
-            goals = batch.users[user]
-            for goal_id in sorted(goals):
-                if goal_id in columns:
-                    goal = columns[goal_id]
-                else:
-                    goal = columns[goal_id] = _goal_columns(catalog, goal_id, now)
-                if goal is None:
-                    continue  # removed from the catalog since the event arrived
-                entry = goals[goal_id]
-                rows.append((user, goal_id, entry.value, entry.add, entry.inc, *goal, now, ids))
-                ids = None
+            entries = batch.users[user]
+            for key in sorted(entries, key=_key_order) if len(entries) > 1 else entries:
+                if key not in goals_of:
+                    continue  # its goals were removed from the catalog since the event arrived
+                keys.add(key)
+                e = entries[key]
+                rows.append(
+                    (
+                        user,
+                        key,
+                        e.value,
+                        e.add,
+                        e.inc,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                    )
+                )
+        if not rows:
+            return rows
+        goals = [_goal_columns(goal, now) for key in sorted(keys, key=_key_order) for goal in goals_of[key]]
+        rows[0] = sql.with_header(rows[0], event_ids, now, goals)
         return rows
 
+    def _goals_by_key(self) -> dict[Key, tuple[Goal, ...]]:
+        """The goals each key moves, sorted by id; rebuilt when the catalog object is replaced."""
+        catalog = self.catalog()
+        if catalog is not self._indexed:
+            by_key: dict[Key, list[Goal]] = {}
+            for goal in sorted(catalog.goals, key=lambda g: g.goal_id):
+                key = goal.requirement.stat_code if goal.event_source == "statistic" else None
+                by_key.setdefault(key, []).append(goal)
+            self._by_key = {key: tuple(goals) for key, goals in by_key.items()}
+            self._indexed = catalog
+        return self._by_key
 
-def _goal_columns(catalog: Catalog, goal_id: str, now: datetime) -> sql.GoalColumns | None:
-    goal = catalog.goal(goal_id)
-    if goal is None:
-        return None
+
+def _key_order(key: Key) -> str:
+    return key or ""  # logins (None) first; a stat code is never empty
+
+
+def _goal_columns(goal: Goal, now: datetime) -> sql.GoalColumns:
     target = goal.requirement.target_value
     relative = goal.requirement.progress_mode == "relative"
+    key = goal.requirement.stat_code if goal.event_source == "statistic" else None
     rotation = goal.rotation
     if rotation is None or not rotation.enabled:
-        rotating, period, reset_progress, allow_reselection = False, None, False, False
-    else:
-        rotating, period = True, period_end(rotation.schedule, now)
-        reset_progress = rotation.on_expiry.reset_progress
-        allow_reselection = rotation.on_expiry.allow_reselection
-    return target, relative, rotating, period, reset_progress, allow_reselection
+        return sql.GoalColumns(goal.goal_id, key, target, relative, False, None, False, False)
+    return sql.GoalColumns(
+        goal.goal_id,
+        key,
+        target,
+        relative,
+        True,
+        period_end(rotation.schedule, now),
+        rotation.on_expiry.reset_progress,
+        rotation.on_expiry.allow_reselection,
+    )

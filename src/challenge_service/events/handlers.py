@@ -11,10 +11,11 @@ duplicate id → OK once its first delivery is applied; buffer full → RESOURCE
 drop); no commit within `ACK_TIMEOUT_S` → UNAVAILABLE while the event stays buffered and is applied when
 the database is back (a retry with the same id is then a no-op); shutting down → UNAVAILABLE.
 
-Back-pressure in a batch: from the first event that does not fit in the buffer, every later event of
-the call that needs the buffer gets RESOURCE_EXHAUSTED too, so what was accepted is a prefix and a
-retry of the rest keeps the player's events in order (a stat update retried after a later one would
-move an absolute goal backwards).
+Back-pressure in a batch: the events of a call enter the buffer in order with no await in between, and
+every event takes at most one entry, so from the first event that does not fit every later one that
+needs the buffer gets RESOURCE_EXHAUSTED too. What was accepted is a prefix, and a retry of the rest
+keeps a player's events in order (a stat update retried after a later one would move an absolute goal
+backwards).
 """
 
 from __future__ import annotations
@@ -181,14 +182,9 @@ class EventIngest:
             )
         self._received.inc(len(events))
         accept, admit = self.acceptor.batch_event, self.admit
-        # No await in this loop: the call's events enter the buffer together and in order.
+        # No await here: the call's events enter the buffer together and in order.
         accepted = [accept(event) for event in events]
-        admissions: list[Admission] = []
-        full = False
-        for one in accepted:
-            admission = admit(one, full=full)
-            full = full or admission is BUFFER_FULL
-            admissions.append(admission)
+        admissions = [admit(one) for one in accepted]
         await self._settle({a for a in admissions if isinstance(a, asyncio.Future)})
         results = [
             _OK_RESULT
@@ -198,7 +194,7 @@ class EventIngest:
         ]
         return events_pb2.PublishResponse(results=results)
 
-    async def _unary(self, accepted: Event | Invalid) -> Empty | Refusal:
+    async def _unary(self, accepted: Event | Invalid | None) -> Empty | Refusal:
         self._received.inc()
         admission = self.admit(accepted)
         if isinstance(admission, asyncio.Future):
@@ -207,21 +203,20 @@ class EventIngest:
 
     # ---- one event --------------------------------------------------------------------------------
 
-    def admit(self, accepted: Event | Invalid, *, full: bool = False) -> Admission:
-        """Deduplicate and buffer one validated event (no awaits: an event is admitted atomically).
-        `full`: an earlier event of the same call found the buffer full."""
+    def admit(self, accepted: Event | Invalid | None) -> Admission:
+        """Deduplicate and buffer one validated event (no awaits: an event is admitted atomically)."""
+        if accepted is None:
+            return None
         if isinstance(accepted, Invalid):
             metrics.EVENTS.labels("rejected", accepted.reason).inc()
             return Refusal(Status.INVALID_ARGUMENT, accepted.message)
-        if not accepted.goal_ids:
-            return None
         buffer = self.buffer
         if accepted.event_id:
             previous = buffer.duplicate(accepted.event_id)
             if previous is not False:
                 self._deduplicated.inc()
                 return None if previous is True else previous
-        if full or not buffer.has_room(len(accepted.goal_ids)):
+        if not buffer.has_room():
             self._buffer_full.inc()
             return BUFFER_FULL
         return buffer.add(accepted)
@@ -237,7 +232,7 @@ class EventIngest:
             metrics.ACK_LATENCY.observe(time.perf_counter() - started)
 
 
-def _verdict(accepted: Event | Invalid, admission: Admission) -> Refusal | None:
+def _verdict(accepted: Event | Invalid | None, admission: Admission) -> Refusal | None:
     """The event's answer once its commit is settled (or has timed out)."""
     if not isinstance(admission, asyncio.Future):
         return admission

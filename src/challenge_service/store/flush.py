@@ -1,20 +1,22 @@
 """The event flush in SQL (SPEC §8): the staging table, the one COPY per flush, event-id dedup.
 
 A flush is one statement on one pooled connection, in autocommit: a binary `COPY` of one row per
-(user, goal) into `flush_staging`, a per-connection TEMPORARY table (`ON COMMIT DELETE ROWS`: no
-catalog churn, no WAL for the staged rows). A statement-level trigger on that table
-(`apply_flush_batch`, sql/005_flush_apply.sql) records the batch's event ids and runs the one
-set-based `UPDATE user_goal_progress … FROM` the staged rows, computing the new state from each
-row's *current* values so replicas writing the same rows stay correct. Statement, trigger and UPDATE
-share one transaction: the COPY commits all of it or none.
+(player, key) — a stat code, or NULL for logins — into `flush_staging`, a per-connection TEMPORARY
+table (`ON COMMIT DELETE ROWS`: no catalog churn, no WAL for the staged rows). A statement-level
+trigger on that table (`apply_flush_by_key`, sql/020_flush_by_key.sql) records the batch's event ids
+and runs the one set-based `UPDATE user_goal_progress … FROM` the staged rows, fanning each row out to
+every goal of its key and computing the new state from each progress row's *current* values, so
+replicas writing the same rows stay correct. Statement, trigger and UPDATE share one transaction: the
+COPY commits all of it or none.
 
-The goal's parameters travel in the staging row (computed in Python from the catalog), so the SQL
-needs no catalog table.
+The batch's header rides on its first row: the event ids, the flush time, and the parameters of the
+goals of the batch's keys (computed in Python from the catalog, as parallel arrays), so the SQL needs
+no catalog table and a catalog reload applies from the next flush.
 
 `create_staging_table` is the pool's `configure` callback (`store.database.create_pool`): every
 connection the pool opens — REST and the flusher share them, and a reconnect opens a new one — has
 the table before its first use, so a flush keeps no record of which connections have it. The
-migrations must have run first: the table's trigger calls `apply_flush_batch`.
+migrations must have run first: the table's trigger calls `apply_flush_by_key`.
 """
 
 from __future__ import annotations
@@ -35,36 +37,77 @@ class Column(NamedTuple):
 
 # A row of `flush_staging`, one value per column in COPY order. The table's only definition: the DDL,
 # the COPY statement and the binary types below are derived from it. A plain tuple, not a NamedTuple:
-# a flush builds one per (user, goal), and a NamedTuple costs three times as much to build
+# a flush builds one per (player, key), and a NamedTuple costs three times as much to build
 # (bench/micro_event_path.py); nothing reads a row back in Python.
 StagingRow = tuple[
     Annotated[str, Column("user_id", "text", True)],
-    Annotated[str, Column("goal_id", "text", True)],
+    Annotated[str | None, Column("stat_code", "text", False, "the key: a stat code; NULL for logins")],
     Annotated[int | None, Column("value", "bigint", False, "stat goals: the latest value; NULL for logins")],
     Annotated[int, Column("add", "bigint", True, "login goals: logins to add to the raw count")],
     Annotated[int, Column("inc", "bigint", True, "the batch's increments (relative-mode baseline)")],
-    Annotated[int, Column("target", "bigint", True, "requirement.targetValue")],
-    Annotated[bool, Column("relative", "boolean", True, "requirement.progressMode = relative")],
-    Annotated[bool, Column("rotating", "boolean", True, "rotation.enabled")],
+    # The header: first row only, NULL on the others.
+    Annotated[list[str] | None, Column("event_ids", "text[]", False, "header: the batch's event ids")],
+    Annotated[datetime | None, Column("flush_time", "timestamptz", False, "header: the flusher's clock")],
+    Annotated[list[str] | None, Column("goal_ids", "text[]", False, "header: the goals of the batch's keys")],
     Annotated[
-        datetime | None,
-        Column("period_end", "timestamptz", False, "rotating goals: end of the current period"),
+        list[str | None] | None, Column("goal_keys", "text[]", False, "header: each goal's key (stat code)")
     ],
-    Annotated[bool, Column("reset_progress", "boolean", True, "rotation.onExpiry.resetProgress")],
-    Annotated[bool, Column("allow_reselection", "boolean", True, "rotation.onExpiry.allowReselection")],
+    Annotated[list[int] | None, Column("targets", "bigint[]", False, "header: requirement.targetValue")],
     Annotated[
-        datetime, Column("flush_time", "timestamptz", True, "the flusher's clock: rotation, completed_at")
+        list[bool] | None,
+        Column("relative", "boolean[]", False, "header: requirement.progressMode = relative"),
+    ],
+    Annotated[list[bool] | None, Column("rotating", "boolean[]", False, "header: rotation.enabled")],
+    Annotated[
+        list[datetime | None] | None,
+        Column("period_ends", "timestamptz[]", False, "header: end of the current period (rotating goals)"),
     ],
     Annotated[
-        list[str] | None, Column("event_ids", "text[]", False, "first row only: the batch's event ids")
+        list[bool] | None, Column("reset_progress", "boolean[]", False, "header: onExpiry.resetProgress")
+    ],
+    Annotated[
+        list[bool] | None,
+        Column("allow_reselection", "boolean[]", False, "header: onExpiry.allowReselection"),
     ],
 ]
 
 
-# The goal's part of a staging row, `target` … `allow_reselection`, the same for all rows of a goal;
-# mypy checks it against `StagingRow` where the flusher splices it into a row. A plain tuple too:
-# splicing a NamedTuple goes through its iterator: 4 % more instructions per event, measured.
-GoalColumns = tuple[int, bool, bool, datetime | None, bool, bool]
+class GoalColumns(NamedTuple):
+    """One goal's parameters for the header, the same for every row of its key."""
+
+    goal_id: str
+    key: str | None
+    target: int
+    relative: bool
+    rotating: bool
+    period_end: datetime | None
+    reset_progress: bool
+    allow_reselection: bool
+
+
+def with_header(
+    row: StagingRow, event_ids: Sequence[str], flush_time: datetime, goals: Sequence[GoalColumns]
+) -> StagingRow:
+    """`row` (the batch's first) carrying the header: the event ids, the flush time and the goals of
+    the batch's keys, column by column."""
+    return (
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        list(event_ids) or None,
+        flush_time,
+        [g.goal_id for g in goals],
+        [g.key for g in goals],
+        [g.target for g in goals],
+        [g.relative for g in goals],
+        [g.rotating for g in goals],
+        [g.period_end for g in goals],
+        [g.reset_progress for g in goals],
+        [g.allow_reselection for g in goals],
+    )
+
 
 COLUMNS: tuple[Column, ...] = tuple(get_args(annotated)[1] for annotated in get_args(StagingRow))
 
@@ -86,13 +129,13 @@ CREATE TEMPORARY TABLE flush_staging (
 ) ON COMMIT DELETE ROWS;
 CREATE TRIGGER apply_batch AFTER INSERT ON flush_staging
     REFERENCING NEW TABLE AS staged
-    FOR EACH STATEMENT EXECUTE FUNCTION apply_flush_batch();
+    FOR EACH STATEMENT EXECUTE FUNCTION apply_flush_by_key();
 """
 
 _STAGING_TYPES = [column.type for column in COLUMNS]
 _COPY = f"COPY flush_staging ({', '.join(c.name for c in COLUMNS)}) FROM STDIN (FORMAT BINARY)"
 
-# SQLSTATE raised by apply_flush_batch when some of the batch's event ids were processed before.
+# SQLSTATE raised by apply_flush_by_key when some of the batch's event ids were processed before.
 REPLAYED_EVENTS = "CS001"
 
 _RECORD_IDS = """
@@ -116,8 +159,9 @@ def replayed(error: psycopg.Error) -> bool:
 
 
 async def apply_batch(conn: psycopg.AsyncConnection[Any], rows: Sequence[StagingRow]) -> None:
-    """COPY `rows` (sorted by user, goal); the trigger records the first row's `event_ids` and
-    applies the rows. In autocommit this is the whole flush; inside a transaction it is part of it."""
+    """COPY `rows` (sorted by user, key; the first carries the header); the trigger records the
+    header's event ids and applies the rows. In autocommit this is the whole flush; inside a
+    transaction it is part of it."""
     async with conn.cursor() as cursor, cursor.copy(_COPY) as copy:
         copy.set_types(_STAGING_TYPES)
         for row in rows:
