@@ -98,8 +98,9 @@ def render(run: dict[str, Any], out: Path) -> list[Path]:
                     [p["achieved_rate"] for p in pts], [p["p95_ms"] for p in pts], marker="o", label=label
                 )
             ax.axhline(steps["p95_limit_ms"], color="red", linestyle=":", label="p95 limit")
-            ax.set_xlabel("achieved events/s")
-            ax.set_ylabel("gRPC p95 ms")
+            unit = "requests" if name == "api" else "events"
+            ax.set_xlabel(f"achieved {unit}/s")
+            ax.set_ylabel(f"{'HTTP' if name == 'api' else 'gRPC'} p95 ms per call")
             ax.set_yscale("log")
             ax.set_title(f"{name} step search")
             ax.legend(fontsize=8)

@@ -82,6 +82,7 @@ SAME_AS_UNARY = {
     "control character in user id": login_event("u1\n"),
     "long event id": login_event("nobody-1", event_id="e" * 101),
     "control character in event id": login_event("nobody-1", event_id="bad\x00id"),
+    "the flush's id separator in event id": login_event("nobody-1", event_id="a\x1fb"),
     "other namespace": login_event("nobody-1", namespace="another-game"),
     "no matching goal": stat_event("nobody-1", "no_such_stat", 3),
 }

@@ -21,6 +21,7 @@ backwards).
 from __future__ import annotations
 
 import asyncio
+import functools
 import struct
 import time
 from collections.abc import Awaitable, Callable
@@ -186,11 +187,14 @@ class EventIngest:
         accepted = [accept(event) for event in events]
         admissions = [admit(one) for one in accepted]
         await self._settle({a for a in admissions if isinstance(a, asyncio.Future)})
+        refusals = list(map(_verdict, accepted, admissions))
+        if not any(refusals):
+            return _all_ok(len(refusals))
         results = [
             _OK_RESULT
             if refusal is None
             else events_pb2.EventResult(code=refusal.status.value, message=refusal.message)
-            for refusal in map(_verdict, accepted, admissions)
+            for refusal in refusals
         ]
         return events_pb2.PublishResponse(results=results)
 
@@ -230,6 +234,12 @@ class EventIngest:
         _, pending = await asyncio.wait(commits, timeout=ACK_TIMEOUT_S)
         if not pending:
             metrics.ACK_LATENCY.observe(time.perf_counter() - started)
+
+
+@functools.cache
+def _all_ok(events: int) -> events_pb2.PublishResponse:
+    """The answer when every event is OK, built once per batch size (sent as it is, never changed)."""
+    return events_pb2.PublishResponse(results=[_OK_RESULT] * events)
 
 
 def _verdict(accepted: Event | Invalid | None, admission: Admission) -> Refusal | None:

@@ -46,7 +46,9 @@ StagingRow = tuple[
     Annotated[int, Column("add", "bigint", True, "login goals: logins to add to the raw count")],
     Annotated[int, Column("inc", "bigint", True, "the batch's increments (relative-mode baseline)")],
     # The header: first row only, NULL on the others.
-    Annotated[list[str] | None, Column("event_ids", "text[]", False, "header: the batch's event ids")],
+    Annotated[
+        str | None, Column("event_ids", "text", False, "header: the batch's event ids, joined by U+001F")
+    ],
     Annotated[datetime | None, Column("flush_time", "timestamptz", False, "header: the flusher's clock")],
     Annotated[list[str] | None, Column("goal_ids", "text[]", False, "header: the goals of the batch's keys")],
     Annotated[
@@ -70,6 +72,10 @@ StagingRow = tuple[
         Column("allow_reselection", "boolean[]", False, "header: onExpiry.allowReselection"),
     ],
 ]
+
+
+# Between the ids in the header: a control character, which the handlers refuse in an id.
+ID_SEPARATOR = "\x1f"
 
 
 class GoalColumns(NamedTuple):
@@ -96,7 +102,7 @@ def with_header(
         row[2],
         row[3],
         row[4],
-        list(event_ids) or None,
+        ID_SEPARATOR.join(event_ids) or None,
         flush_time,
         [g.goal_id for g in goals],
         [g.key for g in goals],
