@@ -14,8 +14,9 @@
 --
 -- The batch's header rides on its first staged row: the event ids (one string, separated by U+001F,
 -- which an id never contains: one C join in Python instead of an array of thousands to encode), the
--- flush time, and the parameters of the goals of the batch's keys as parallel arrays (computed in
--- Python from the catalog, so the SQL needs no catalog table).
+-- flush time, and the parameters of the goals of the batch's keys as a JSON array (computed in
+-- Python from the catalog and cached per key, so the SQL needs no catalog table and the flusher
+-- encodes nothing per goal).
 --
 -- The UPDATE mirrors `rules.progress.apply` (the specification) step by step;
 -- tests/events/test_flush_matches_rules.py replays random rows and events through both. To change a
@@ -51,32 +52,17 @@ BEGIN
         END IF;
     END IF;
 
-    -- batch_goals: the header's goals, one row each; batch_keys: per key, its goals' ids and
-    -- parameters as parallel arrays in goal order; work: each staged row with its key's goals, in
-    -- (user, key) order — the order the UPDATE below locks rows in.
-    WITH batch_goals AS (
-        SELECT g.*, h.flush_time
+    -- work: each staged row with the goals of its key (the header's KeyGoals objects: the goals'
+    -- ids and parameters as parallel arrays in goal id order), in (user, key) order — the order the
+    -- UPDATE below locks rows in.
+    WITH work AS MATERIALIZED (
+        SELECT s.user_id, s.value, s.add, s.inc, k.*, h.flush_time
         FROM staged AS h
-        CROSS JOIN LATERAL unnest(h.goal_ids, h.goal_keys, h.targets, h.relative, h.rotating,
-                                  h.period_ends, h.reset_progress, h.allow_reselection)
-            AS g(goal_id, key, target, relative, rotating, period_end, reset_progress, allow_reselection)
-        WHERE h.goal_ids IS NOT NULL
-    ), batch_keys AS (
-        SELECT key,
-               array_agg(goal_id ORDER BY goal_id) AS goal_ids,
-               array_agg(target ORDER BY goal_id) AS targets,
-               array_agg(relative ORDER BY goal_id) AS relative,
-               array_agg(rotating ORDER BY goal_id) AS rotating,
-               array_agg(period_end ORDER BY goal_id) AS period_ends,
-               array_agg(reset_progress ORDER BY goal_id) AS reset_progress,
-               array_agg(allow_reselection ORDER BY goal_id) AS allow_reselection,
-               min(flush_time) AS flush_time
-        FROM batch_goals
-        GROUP BY key
-    ), work AS MATERIALIZED (
-        SELECT s.user_id, s.value, s.add, s.inc, k.*
-        FROM staged AS s
-        JOIN batch_keys AS k ON k.key IS NOT DISTINCT FROM s.stat_code
+        CROSS JOIN LATERAL jsonb_to_recordset(h.goals::jsonb)
+            AS k(key text, goal_ids text[], targets bigint[], relative boolean[], rotating boolean[],
+                 period_ends timestamptz[], reset_progress boolean[], allow_reselection boolean[])
+        JOIN staged AS s ON s.stat_code IS NOT DISTINCT FROM k.key
+        WHERE h.goals IS NOT NULL
         ORDER BY s.user_id, s.stat_code NULLS FIRST
     )
     UPDATE user_goal_progress AS p

@@ -58,8 +58,7 @@ class Flusher:
         self.failures = 0
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
-        self._indexed: Catalog | None = None
-        self._by_key: dict[Key, tuple[Goal, ...]] = {}
+        self._goals_of: _Goals | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="flusher")
@@ -174,75 +173,69 @@ class Flusher:
         return len(rows)
 
     def _staging_rows(self, batch: Batch, now: datetime, event_ids: Sequence[str]) -> list[sql.StagingRow]:
-        """One row per (user, key), sorted — every writer locks rows in the same order, so two
-        flushers (replicas) never deadlock — the first carrying the header: the ids the trigger
+        """One row per (user, key), sorted, the first carrying the header: the ids the trigger
         records and the parameters of the goals of the batch's keys, from the current catalog."""
-        goals_of = self._goals_by_key()
+        goals = self._goals()
         keys: set[Key] = set()
         rows: list[sql.StagingRow] = []
         for user in sorted(batch.users):
             entries = batch.users[user]
             for key in sorted(entries, key=_key_order) if len(entries) > 1 else entries:
-                if key not in goals_of:
+                if key not in goals.by_key:
                     continue  # its goals were removed from the catalog since the event arrived
                 keys.add(key)
                 e = entries[key]
-                rows.append(
-                    (
-                        user,
-                        key,
-                        e.value,
-                        e.add,
-                        e.inc,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                    )
-                )
-        if not rows:
-            return rows
-        goals = [_goal_columns(goal, now) for key in sorted(keys, key=_key_order) for goal in goals_of[key]]
-        rows[0] = sql.with_header(rows[0], event_ids, now, goals)
+                rows.append((user, key, e.value, e.add, e.inc, None, None, None))
+        if rows:
+            header = sql.goals_header([goals.encoded(key, now) for key in sorted(keys, key=_key_order)])
+            rows[0] = sql.with_header(rows[0], event_ids, now, header)
         return rows
 
-    def _goals_by_key(self) -> dict[Key, tuple[Goal, ...]]:
-        """The goals each key moves, sorted by id; rebuilt when the catalog object is replaced."""
+    def _goals(self) -> _Goals:
         catalog = self.catalog()
-        if catalog is not self._indexed:
-            by_key: dict[Key, list[Goal]] = {}
-            for goal in sorted(catalog.goals, key=lambda g: g.goal_id):
-                key = goal.requirement.stat_code if goal.event_source == "statistic" else None
-                by_key.setdefault(key, []).append(goal)
-            self._by_key = {key: tuple(goals) for key, goals in by_key.items()}
-            self._indexed = catalog
-        return self._by_key
+        if self._goals_of is None or self._goals_of.catalog is not catalog:
+            self._goals_of = _Goals(catalog)
+        return self._goals_of
 
 
 def _key_order(key: Key) -> str:
     return key or ""  # logins (None) first; a stat code is never empty
 
 
-def _goal_columns(goal: Goal, now: datetime) -> sql.GoalColumns:
-    target = goal.requirement.target_value
-    relative = goal.requirement.progress_mode == "relative"
-    key = goal.requirement.stat_code if goal.event_source == "statistic" else None
-    rotation = goal.rotation
-    if rotation is None or not rotation.enabled:
-        return sql.GoalColumns(goal.goal_id, key, target, relative, False, None, False, False)
-    return sql.GoalColumns(
-        goal.goal_id,
-        key,
-        target,
-        relative,
-        True,
-        period_end(rotation.schedule, now),
-        rotation.on_expiry.reset_progress,
-        rotation.on_expiry.allow_reselection,
+class _Goals:
+    """One catalog's goals by key, and each key's part of the header, encoded once and again only when
+    the rotation period of one of its goals has ended."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        by_key: dict[Key, list[Goal]] = {}
+        for goal in sorted(catalog.goals, key=lambda g: g.goal_id):
+            key = goal.requirement.stat_code if goal.event_source == "statistic" else None
+            by_key.setdefault(key, []).append(goal)
+        self.by_key = {key: tuple(goals) for key, goals in by_key.items()}
+        # key → (encoded goals, the time they were computed at, the first period end among them)
+        self._encoded: dict[Key, tuple[bytes, datetime, datetime | None]] = {}
+
+    def encoded(self, key: Key, now: datetime) -> bytes:
+        cached = self._encoded.get(key)
+        if cached is not None and cached[1] <= now and (cached[2] is None or now < cached[2]):
+            return cached[0]
+        goals = _key_goals(key, self.by_key[key], now)
+        encoded = sql.encode_key(goals)
+        ends = [end for end in goals.period_ends if end is not None]
+        self._encoded[key] = (encoded, now, min(ends, default=None))
+        return encoded
+
+
+def _key_goals(key: Key, goals: Sequence[Goal], now: datetime) -> sql.KeyGoals:
+    rotations = [goal.rotation if goal.rotation and goal.rotation.enabled else None for goal in goals]
+    return sql.KeyGoals(
+        key=key,
+        goal_ids=[goal.goal_id for goal in goals],
+        targets=[goal.requirement.target_value for goal in goals],
+        relative=[goal.requirement.progress_mode == "relative" for goal in goals],
+        rotating=[rotation is not None for rotation in rotations],
+        period_ends=[period_end(r.schedule, now) if r else None for r in rotations],
+        reset_progress=[bool(r and r.on_expiry.reset_progress) for r in rotations],
+        allow_reselection=[bool(r and r.on_expiry.allow_reselection) for r in rotations],
     )

@@ -10,8 +10,8 @@ replicas writing the same rows stay correct. Statement, trigger and UPDATE share
 COPY commits all of it or none.
 
 The batch's header rides on its first row: the event ids, the flush time, and the parameters of the
-goals of the batch's keys (computed in Python from the catalog, as parallel arrays), so the SQL needs
-no catalog table and a catalog reload applies from the next flush.
+goals of the batch's keys (computed in Python from the catalog, as a JSON array the flusher caches per
+key), so the SQL needs no catalog table and a catalog reload applies from the next flush.
 
 `create_staging_table` is the pool's `configure` callback (`store.database.create_pool`): every
 connection the pool opens — REST and the flusher share them, and a reconnect opens a new one — has
@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, NamedTuple, get_args
 
+import msgspec
 import psycopg
 
 
@@ -50,26 +51,8 @@ StagingRow = tuple[
         str | None, Column("event_ids", "text", False, "header: the batch's event ids, joined by U+001F")
     ],
     Annotated[datetime | None, Column("flush_time", "timestamptz", False, "header: the flusher's clock")],
-    Annotated[list[str] | None, Column("goal_ids", "text[]", False, "header: the goals of the batch's keys")],
     Annotated[
-        list[str | None] | None, Column("goal_keys", "text[]", False, "header: each goal's key (stat code)")
-    ],
-    Annotated[list[int] | None, Column("targets", "bigint[]", False, "header: requirement.targetValue")],
-    Annotated[
-        list[bool] | None,
-        Column("relative", "boolean[]", False, "header: requirement.progressMode = relative"),
-    ],
-    Annotated[list[bool] | None, Column("rotating", "boolean[]", False, "header: rotation.enabled")],
-    Annotated[
-        list[datetime | None] | None,
-        Column("period_ends", "timestamptz[]", False, "header: end of the current period (rotating goals)"),
-    ],
-    Annotated[
-        list[bool] | None, Column("reset_progress", "boolean[]", False, "header: onExpiry.resetProgress")
-    ],
-    Annotated[
-        list[bool] | None,
-        Column("allow_reselection", "boolean[]", False, "header: onExpiry.allowReselection"),
+        str | None, Column("goals", "text", False, "header: the goals of the batch's keys (JSON, KeyGoals)")
     ],
 ]
 
@@ -78,41 +61,34 @@ StagingRow = tuple[
 ID_SEPARATOR = "\x1f"
 
 
-class GoalColumns(NamedTuple):
-    """One goal's parameters for the header, the same for every row of its key."""
+class KeyGoals(msgspec.Struct, frozen=True, gc=False):
+    """The goals of one key (a stat code; None for logins) in goal id order, their parameters as
+    parallel lists: an object of the header's JSON array, whose fields are the record
+    sql/020_flush_by_key.sql reads it into."""
 
-    goal_id: str
     key: str | None
-    target: int
-    relative: bool
-    rotating: bool
-    period_end: datetime | None
-    reset_progress: bool
-    allow_reselection: bool
+    goal_ids: list[str]
+    targets: list[int]  # requirement.targetValue
+    relative: list[bool]  # requirement.progressMode = relative
+    rotating: list[bool]  # rotation.enabled
+    period_ends: list[datetime | None]  # rotating goals: the end of the current period
+    reset_progress: list[bool]  # rotation.onExpiry.resetProgress
+    allow_reselection: list[bool]  # rotation.onExpiry.allowReselection
 
 
-def with_header(
-    row: StagingRow, event_ids: Sequence[str], flush_time: datetime, goals: Sequence[GoalColumns]
-) -> StagingRow:
+def goals_header(keys: Sequence[bytes]) -> str:
+    """The header's JSON array from the keys' objects, each encoded once (`encode_key`)."""
+    return (b"[" + b",".join(keys) + b"]").decode()
+
+
+def encode_key(goals: KeyGoals) -> bytes:
+    return msgspec.json.encode(goals)
+
+
+def with_header(row: StagingRow, event_ids: Sequence[str], flush_time: datetime, goals: str) -> StagingRow:
     """`row` (the batch's first) carrying the header: the event ids, the flush time and the goals of
-    the batch's keys, column by column."""
-    return (
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        row[4],
-        ID_SEPARATOR.join(event_ids) or None,
-        flush_time,
-        [g.goal_id for g in goals],
-        [g.key for g in goals],
-        [g.target for g in goals],
-        [g.relative for g in goals],
-        [g.rotating for g in goals],
-        [g.period_end for g in goals],
-        [g.reset_progress for g in goals],
-        [g.allow_reselection for g in goals],
-    )
+    the batch's keys (`goals_header`)."""
+    return (row[0], row[1], row[2], row[3], row[4], ID_SEPARATOR.join(event_ids) or None, flush_time, goals)
 
 
 COLUMNS: tuple[Column, ...] = tuple(get_args(annotated)[1] for annotated in get_args(StagingRow))
