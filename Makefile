@@ -50,7 +50,7 @@ proto: $(STAMP)
 # (comma list), VUS, EVENT_RATE, REQUEST_RATE, BATCH_RATE, BATCH_SIZE, CONNECTIONS, DURATION (per
 # scenario, e.g. 10m), ACK_MODE=durable|buffered, QUICK=1 (≈ 2 minutes), PROFILE=1 (py-spy flame
 # graph), STEP_RATES, STEP_DURATION, BENCH_ARGS.
-.PHONY: bench bench-compare bench-install
+.PHONY: bench bench-compare bench-install bench-publish
 SCENARIO      ?= sessions
 SCENARIOS     ?= $(SCENARIO)
 VUS           ?= 150
@@ -81,6 +81,10 @@ bench: $(BENCH_STAMP)
 		$(if $(DURATION),--duration $(DURATION)) $(if $(call _yes,$(QUICK)),--quick) \
 		$(if $(call _yes,$(PROFILE)),--profile) $(if $(STEP_RATES),--step-rates $(STEP_RATES)) \
 		$(if $(STEP_DURATION),--step-duration $(STEP_DURATION)) $(BENCH_ARGS)
+
+# Copy a run's report and the charts it links into bench/reports/$(NAME)/.
+bench-publish: $(BENCH_STAMP)
+	$(BIN)/python bench/publish.py $(RUN) $(NAME)
 
 # Per-metric ratios B ÷ A between two result directories (reads their collected.json).
 bench-compare: $(BENCH_STAMP)
