@@ -282,7 +282,16 @@ def steps_section(result: dict[str, Any]) -> str:
             ],
             rows,
         )
-        + f"\n\n![step search]({artifacts.chart(result['name'], 'steps')})"
+        + "\n".join(["", *_chart(result, "steps", "step search")])
+    )
+
+
+def _chart(result: dict[str, Any], kind: str, alt: str) -> list[str]:
+    """The chart's image link, when the record has data for it (charts.py draws exactly those)."""
+    return (
+        ["", f"![{alt}]({artifacts.chart(result['name'], kind)})"]
+        if kind in artifacts.charts_of(result)
+        else []
     )
 
 
@@ -314,8 +323,7 @@ def scenario_section(result: dict[str, Any], run: dict[str, Any]) -> str:
         "### Server resources",
         "",
         resources_section(result),
-        "",
-        f"![resources]({artifacts.chart(name, 'resources')})",
+        *_chart(result, "resources", "resources"),
         "",
         "### Flushes and service metrics",
         "",
@@ -324,13 +332,10 @@ def scenario_section(result: dict[str, Any], run: dict[str, Any]) -> str:
         "### PostgreSQL",
         "",
         db_section(result),
-        "",
-        "### Over time",
-        "",
-        f"![latency]({artifacts.chart(name, 'latency')})",
-        "",
-        f"![throughput]({artifacts.chart(name, 'throughput')})",
     ]
+    over_time = _chart(result, "latency", "latency") + _chart(result, "throughput", "throughput")
+    if over_time:
+        section += ["", "### Over time", *over_time]
     if result.get("flame_graph"):
         section += ["", f"Profile at mid-run (py-spy): [{result['flame_graph']}]({result['flame_graph']})"]
     return "\n".join(section)

@@ -97,3 +97,11 @@ def test_unary_cpu_against_the_do_nothing_server(batch_run: dict[str, Any]) -> N
         if t.threshold == label
     )
     assert loose.passed
+
+
+def test_the_report_links_only_the_charts_its_data_draws(batch_run: dict[str, Any]) -> None:
+    md = build_report(batch_run)
+    assert "![resources](connections-resources.png)" in md
+    # The sweep's k6 runs keep no per-second series: no latency or throughput chart is drawn.
+    assert "connections-latency.png" not in md and "connections-throughput.png" not in md
+    assert "![latency](batch-latency.png)" in md

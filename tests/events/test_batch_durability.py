@@ -11,18 +11,16 @@ import asyncio
 import itertools
 import os
 import signal
-import subprocess
 from collections import Counter
 from dataclasses import dataclass, field
 
-import psycopg
 import pytest
 from grpclib.client import Channel
 
 from challenge_service.events.proto.challenge.events.v1 import events_pb2
-from tests.conftest import free_port
 from tests.events.conftest import EventClient, StartService, login_event
-from tests.test_lifecycle import COMMAND, _env, _wait_healthy
+from tests.helpers.serving import progress_of, seed_goal, start_serving
+from tests.test_lifecycle import _env
 
 pytestmark = pytest.mark.slow
 
@@ -30,38 +28,6 @@ USERS = [f"batch-crash-{i}" for i in range(40)]
 GOAL = "first-login"  # a login goal: its raw progress counts every login, also after it completes
 CALLERS = 8  # concurrent callers, two per connection
 BATCH = 25  # events per call
-
-
-async def _seed(database_url: str, users: list[str]) -> None:
-    async with (
-        await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn,
-        conn.cursor() as cursor,
-    ):
-        await cursor.executemany(
-            "INSERT INTO user_goal_progress (user_id, goal_id, challenge_id, status, is_active, assigned_at)"
-            " VALUES (%s, %s, 'onboarding', 'in_progress', true, now())",
-            [(user, GOAL) for user in users],
-        )
-
-
-async def _progress(database_url: str) -> Counter[str]:
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        cursor = await conn.execute(
-            "SELECT user_id, progress FROM user_goal_progress WHERE goal_id = %s", (GOAL,)
-        )
-        return Counter(dict(await cursor.fetchall()))
-
-
-async def _start(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    env.update(HTTP_PORT=str(free_port()), GRPC_PORT=str(free_port()))
-    process = subprocess.Popen([*COMMAND, "serve"], env=env, stderr=subprocess.DEVNULL)  # noqa: ASYNC220
-    try:
-        await _wait_healthy(f"http://127.0.0.1:{env['HTTP_PORT']}/challenge/healthz", process)
-    except BaseException:
-        process.kill()
-        process.wait()
-        raise
-    return process
 
 
 def _clients(port: int) -> list[EventClient]:
@@ -96,7 +62,7 @@ class Tally:
 async def _publish_then_kill(env: dict[str, str], tally: Tally, kill_after: int) -> None:
     """Start the service, publish from CALLERS concurrent callers, SIGKILL it right after the
     `kill_after`-th answer."""
-    process = await _start(env)
+    process = await start_serving(env)
     clients = _clients(int(env["GRPC_PORT"]))
     killed = asyncio.Event()
     answered = 0
@@ -131,19 +97,19 @@ async def _publish_then_kill(env: dict[str, str], tally: Tally, kill_after: int)
 
 
 async def test_no_acknowledged_batch_is_lost_across_three_sigkills(database_url: str) -> None:
-    await _seed(database_url, USERS)
+    await seed_goal(database_url, USERS, GOAL)
     env = _env(database_url, EVENT_ACK_MODE="durable")
     tally = Tally()
     for kill_after in (3, 10, 30):
         await _publish_then_kill(env, tally, kill_after)
-        found = await _progress(database_url)
+        found = await progress_of(database_url, GOAL)
         for user in USERS:
             # Every acknowledged event is in; none twice (an unanswered call may or may not have
             # committed).
             assert tally.acked[user] <= found[user] <= tally.sent[user], user
 
     # Restart; every call is delivered again: each event is applied once.
-    process = await _start(env)
+    process = await start_serving(env)
     clients = _clients(int(env["GRPC_PORT"]))
     try:
         semaphore = asyncio.Semaphore(CALLERS)
@@ -161,15 +127,15 @@ async def test_no_acknowledged_batch_is_lost_across_three_sigkills(database_url:
             process.kill()
             process.wait()
     assert process.returncode == 0
-    assert await _progress(database_url) == tally.sent
+    assert await progress_of(database_url, GOAL) == tally.sent
 
 
 async def test_two_replicas_count_every_batched_event_once(start_service: StartService) -> None:
     a = await start_service()  # replica A in this process, replica B the real command
     users = [f"rep-{i}" for i in range(30)]
-    await _seed(a.database_url, users)
+    await seed_goal(a.database_url, users, GOAL)
     env = _env(a.database_url)
-    process = await _start(env)
+    process = await start_serving(env)
     b = EventClient(Channel("127.0.0.1", int(env["GRPC_PORT"])))
     try:
         calls = []
@@ -185,4 +151,4 @@ async def test_two_replicas_count_every_batched_event_once(start_service: StartS
         process.terminate()
         await asyncio.to_thread(process.wait, 15)
     assert all(code == 0 for result in results for code, _ in result)
-    assert await _progress(a.database_url) == Counter({user: 6 * 4 for user in users})
+    assert await progress_of(a.database_url, GOAL) == Counter({user: 6 * 4 for user in users})

@@ -13,18 +13,16 @@ import asyncio
 import itertools
 import os
 import signal
-import subprocess
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-import psycopg
 import pytest
 from grpclib.client import Channel
 
-from tests.conftest import free_port
 from tests.events.conftest import EventClient
-from tests.test_lifecycle import COMMAND, _env, _wait_healthy
+from tests.helpers.serving import progress_of, seed_goal, start_serving
+from tests.test_lifecycle import _env
 
 pytestmark = pytest.mark.slow
 
@@ -53,44 +51,12 @@ class Round:
     killed_at: float
 
 
-async def _seed(database_url: str) -> None:
-    async with (
-        await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn,
-        conn.cursor() as cursor,
-    ):
-        await cursor.executemany(
-            "INSERT INTO user_goal_progress (user_id, goal_id, challenge_id, status, is_active, assigned_at)"
-            " VALUES (%s, %s, 'onboarding', 'in_progress', true, now())",
-            [(user, GOAL) for user in USERS],
-        )
-
-
-async def _progress(database_url: str) -> Counter[str]:
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        cursor = await conn.execute(
-            "SELECT user_id, progress FROM user_goal_progress WHERE goal_id = %s", (GOAL,)
-        )
-        return Counter(dict(await cursor.fetchall()))
-
-
-async def _start(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    env.update(HTTP_PORT=str(free_port()), GRPC_PORT=str(free_port()))  # fresh ports per start
-    process = subprocess.Popen([*COMMAND, "serve"], env=env, stderr=subprocess.DEVNULL)  # noqa: ASYNC220
-    try:
-        await _wait_healthy(f"http://127.0.0.1:{env['HTTP_PORT']}/challenge/healthz", process)
-    except BaseException:
-        process.kill()
-        process.wait()
-        raise
-    return process
-
-
 async def _stream_then_kill(
     env: dict[str, str], tally: Tally, *, after_acks: int | None = None, after_s: float | None = None
 ) -> Round:
     """Start the service, send logins with unique ids from CLIENTS × IN_FLIGHT concurrent callers, and
     SIGKILL the process right after the `after_acks`-th answer (or `after_s` seconds into the stream)."""
-    process = await _start(env)
+    process = await start_serving(env)
     channels = [Channel("127.0.0.1", int(env["GRPC_PORT"])) for _ in range(CLIENTS)]
     killed = asyncio.Event()
     acked_by_user: Counter[str] = Counter()
@@ -150,13 +116,13 @@ async def _stream_then_kill(
 
 
 async def test_durable_mode_loses_no_acknowledged_event_across_three_sigkills(database_url: str) -> None:
-    await _seed(database_url)
+    await seed_goal(database_url, USERS, GOAL)
     env = _env(database_url, EVENT_ACK_MODE="durable")
     tally = Tally()
     for kill_after in (50, 200, 500):
-        before = await _progress(database_url)
+        before = await progress_of(database_url, GOAL)
         outcome = await _stream_then_kill(env, tally, after_acks=kill_after)
-        found = await _progress(database_url)
+        found = await progress_of(database_url, GOAL)
         applied = sum(found.values()) - sum(before.values())
         print(
             f"\ndurable, SIGKILL after {kill_after} acks: sent {outcome.sent}, acknowledged {outcome.acked},"
@@ -170,7 +136,7 @@ async def test_durable_mode_loses_no_acknowledged_event_across_three_sigkills(da
             assert tally.acked[user] <= found[user] <= tally.sent[user], user
 
     # Restart; the event bus redelivers every event sent (acknowledged or not): each is applied once.
-    process = await _start(env)
+    process = await start_serving(env)
     try:
         channels = [Channel("127.0.0.1", int(env["GRPC_PORT"])) for _ in range(CLIENTS)]
         clients = [EventClient(channel) for channel in channels]
@@ -190,18 +156,18 @@ async def test_durable_mode_loses_no_acknowledged_event_across_three_sigkills(da
             process.kill()
             process.wait()
     assert process.returncode == 0
-    assert await _progress(database_url) == tally.sent
+    assert await progress_of(database_url, GOAL) == tally.sent
 
 
 async def test_buffered_mode_reports_the_acknowledged_events_a_kill_loses(database_url: str) -> None:
-    await _seed(database_url)
+    await seed_goal(database_url, USERS, GOAL)
     interval_s = 0.2
     env = _env(database_url, EVENT_ACK_MODE="buffered", FLUSH_INTERVAL_MS=str(int(interval_s * 1000)))
     tally = Tally()
     for after_s in (0.5, 0.9, 1.3):
-        before = await _progress(database_url)
+        before = await progress_of(database_url, GOAL)
         outcome = await _stream_then_kill(env, tally, after_s=after_s)
-        found = await _progress(database_url)
+        found = await progress_of(database_url, GOAL)
         lost = sum(max(outcome.acked_by_user[u] - (found[u] - before[u]), 0) for u in USERS)
         rate = outcome.acked / max(outcome.ack_times[-1] - outcome.ack_times[0], 1e-3)
         recent = sum(1 for t in outcome.ack_times if t >= outcome.killed_at - 2 * interval_s)
