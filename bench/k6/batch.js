@@ -1,4 +1,4 @@
-// `batch` scenario: constant-rate batch calls (challenge.events.v1.EventIngest/Publish, SPEC §13) of
+// `batch` scenario: constant-rate batch calls (challenge.events.v1.EventIngest/Publish, docs/events-batch.md) of
 // BATCH_SIZE events each — 20 % logins, 80 % stat updates over the players of data.json — at EVENT_RATE
 // events per second. Also one step of the batch step search (bench/run.py sets EVENT_RATE per step and
 // points GRPC_ADDR at the service or the do-nothing baseline).

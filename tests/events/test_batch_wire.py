@@ -1,5 +1,5 @@
-"""Wire contract of `challenge.events.v1.EventIngest/Publish` (SPEC §13), pinned by hand-built bytes,
-and the size bound the service reads before a message's body.
+"""Wire contract of `challenge.events.v1.EventIngest/Publish` (proto/challenge/events/v1), pinned by
+hand-built bytes, and the size bound the service reads before a message's body.
 
 The bytes are built from the contract's field numbers and wire types, independently of the generated
 code, so a renumbered or retyped field or a renamed package, service or method fails here.

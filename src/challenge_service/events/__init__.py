@@ -1,4 +1,4 @@
-"""Event ingestion (SPEC §6–§8, §13): validation, gRPC handlers, the write buffer and the flusher.
+"""Event ingestion: validation, gRPC handlers, the write buffer and the flusher (docs/events-batch.md).
 
 `EventPipeline` wires the three together for `app.py`: servicers to register on the gRPC server, the
 flusher to start, and the first half of the SPEC §2 shutdown (stop accepting, drain, flush).

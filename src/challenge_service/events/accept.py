@@ -1,5 +1,5 @@
 """Which events are valid and which goals they move — one code path for the AGS unary calls and the
-batch call (SPEC §6, §13).
+batch call (docs/events-batch.md).
 
 Each request shape is read into the same few fields (`event`), which decide the outcome: malformed →
 `Invalid` (INVALID_ARGUMENT); another namespace or no matching goal → `None` (acknowledged and

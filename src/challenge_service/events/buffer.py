@@ -1,4 +1,4 @@
-"""The write buffer (SPEC §8): events merged in memory per (user, stat code), no database read.
+"""The write buffer: events merged in memory per (user, stat code), no database read.
 
 An accepted event is an `Event`. Every goal an event moves gets the same `rules.progress.Delta` — a
 stat update moves every statistic goal with its stat code, a login every login goal — so the buffer

@@ -1,4 +1,4 @@
-"""gRPC servicers for events: the two AGS unary calls (SPEC §6) and the batch call `Publish` (§13).
+"""gRPC servicers for events: the two AGS unary calls and the batch call `Publish` (docs/events-batch.md).
 
 Every event, whichever call carries it, goes the same way: `accept.Acceptor` validates it and finds
 its goals, `EventIngest.admit` deduplicates and buffers it, and the call answers once the flush holding
