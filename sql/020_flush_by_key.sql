@@ -1,7 +1,7 @@
 -- The event flush as one statement, fanned out to the goals in SQL. The flusher COPYs a
--- batch — one row per (player, key), a key being a stat code or NULL for logins, sorted by (user_id,
--- key) — into its per-connection staging table `flush_staging` (created by store/flush.py when the
--- connection opens), in autocommit. This statement-level trigger on that table then records the
+-- batch — one row per (player, key), a key being a stat code or NULL for logins — into its
+-- per-connection staging table `flush_staging` (created by store/flush.py when the connection
+-- opens), in autocommit. This statement-level trigger on that table then records the
 -- batch's event ids and applies every staged row to every goal of its key with one set-based UPDATE,
 -- inside the COPY's own transaction.
 --

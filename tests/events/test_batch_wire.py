@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 from google.protobuf import descriptor as _descriptor
-from grpclib.const import Status
+from grpclib.client import Channel
+from grpclib.const import Cardinality, Status
 from grpclib.exceptions import GRPCError
 from grpclib.server import Stream
 
@@ -17,7 +18,7 @@ from challenge_service.events.handlers import MAX_MESSAGE_BYTES, BatchService
 from challenge_service.events.proto.challenge.events.v1 import events_grpc, events_pb2
 from tests.conftest import RunningService
 from tests.events.conftest import seed
-from tests.helpers.protowire import f_double, f_int, f_msg, f_str, raw_call
+from tests.helpers.protowire import RawCodec, f_double, f_int, f_msg, f_str, raw_call
 
 PUBLISH_PATH = "/challenge.events.v1.EventIngest/Publish"
 
@@ -119,6 +120,20 @@ async def test_bytes_that_are_no_request_are_refused_whole(running: RunningServi
         await raw_call(running.settings.grpc_port, PUBLISH_PATH, body)
     assert caught.value.status == Status.INVALID_ARGUMENT
     assert caught.value.message == "malformed protobuf message"
+
+
+async def test_a_call_without_a_message_is_refused_whole(running: RunningService) -> None:
+    channel = Channel("127.0.0.1", running.settings.grpc_port, codec=RawCodec())
+    try:
+        # A client-streaming call may end without a message; a unary client refuses to send that.
+        stream = channel.request(PUBLISH_PATH, Cardinality.STREAM_UNARY, bytes, bytes, timeout=10)
+        with pytest.raises(GRPCError) as caught:
+            async with stream:
+                await stream.send_request(end=True)  # headers, then the end: no message at all
+                await stream.recv_message()
+    finally:
+        channel.close()
+    assert caught.value.status == Status.INVALID_ARGUMENT
 
 
 async def test_a_message_over_the_size_bound_is_refused_before_it_is_read(running: RunningService) -> None:

@@ -173,21 +173,20 @@ class Flusher:
         return len(rows)
 
     def _staging_rows(self, batch: Batch, now: datetime, event_ids: Sequence[str]) -> list[sql.StagingRow]:
-        """One row per (user, key), sorted, the first carrying the header: the ids the trigger
-        records and the parameters of the goals of the batch's keys, from the current catalog."""
+        """One row per (user, key), the first carrying the header: the ids the trigger records and
+        the parameters of the goals of the batch's keys, from the current catalog. In no particular
+        order: the SQL sorts the rows before it locks any (the order every writer locks in)."""
         goals = self._goals()
         keys: set[Key] = set()
         rows: list[sql.StagingRow] = []
-        for user in sorted(batch.users):
-            entries = batch.users[user]
-            for key in sorted(entries, key=_key_order) if len(entries) > 1 else entries:
+        for user, entries in batch.users.items():
+            for key, e in entries.items():
                 if key not in goals.by_key:
                     continue  # its goals were removed from the catalog since the event arrived
                 keys.add(key)
-                e = entries[key]
                 rows.append((user, key, e.value, e.add, e.inc, None, None, None))
         if rows:
-            header = sql.goals_header([goals.encoded(key, now) for key in sorted(keys, key=_key_order)])
+            header = sql.goals_header([goals.encoded(key, now) for key in keys])
             rows[0] = sql.with_header(rows[0], event_ids, now, header)
         return rows
 
@@ -196,10 +195,6 @@ class Flusher:
         if self._goals_of is None or self._goals_of.catalog is not catalog:
             self._goals_of = _Goals(catalog)
         return self._goals_of
-
-
-def _key_order(key: Key) -> str:
-    return key or ""  # logins (None) first; a stat code is never empty
 
 
 class _Goals:

@@ -77,26 +77,30 @@ async def receive(stream: Stream[Any, Any], request_type: type[M]) -> M | Refusa
     prefix itself through the private `Stream._stream` (pinned by tests/events/test_batch_wire.py);
     HTTP/2 flow control then keeps an oversized body's unread rest at the client."""
     raw = stream._stream
-    prefix = await raw.recv_data(5)
-    if len(prefix) < 5:
-        return MALFORMED
-    compressed, length = struct.unpack(">?I", prefix)
-    if compressed:
-        return Refusal(Status.INVALID_ARGUMENT, "compressed messages are not supported")
-    if length > MAX_MESSAGE_BYTES:
-        metrics.EVENTS.labels("rejected", "message_too_large").inc()
-        return Refusal(
-            Status.INVALID_ARGUMENT, f"message of {length:,} bytes; the limit is {MAX_MESSAGE_BYTES:,}"
-        )
-    message: M = request_type()
     try:
+        prefix = await raw.recv_data(5)
+        if len(prefix) < 5:
+            return _malformed()
+        compressed, length = struct.unpack(">?I", prefix)
+        if compressed:
+            return Refusal(Status.INVALID_ARGUMENT, "compressed messages are not supported")
+        if length > MAX_MESSAGE_BYTES:
+            metrics.EVENTS.labels("rejected", "message_too_large").inc()
+            return Refusal(
+                Status.INVALID_ARGUMENT, f"message of {length:,} bytes; the limit is {MAX_MESSAGE_BYTES:,}"
+            )
+        message: M = request_type()
         message.ParseFromString(await raw.recv_data(length))
     except (DecodeError, AssertionError):
         # Bytes that are not the method's message, or fewer than announced (grpclib asserts): the
         # caller's fault, not ours (no 500-style UNKNOWN, no traceback in the logs).
-        metrics.EVENTS.labels("rejected", "malformed_protobuf").inc()
-        return MALFORMED
+        return _malformed()
     return message
+
+
+def _malformed() -> Refusal:
+    metrics.EVENTS.labels("rejected", "malformed_protobuf").inc()
+    return MALFORMED
 
 
 class EventIngest:

@@ -141,8 +141,8 @@ def replayed(error: psycopg.Error) -> bool:
 
 
 async def apply_batch(conn: psycopg.AsyncConnection[Any], rows: Sequence[StagingRow]) -> None:
-    """COPY `rows` (sorted by user, key; the first carries the header); the trigger records the
-    header's event ids and applies the rows. In autocommit this is the whole flush; inside a
+    """COPY `rows` (the first carries the header); the trigger records the header's event ids and
+    applies the rows. In autocommit this is the whole flush; inside a
     transaction it is part of it."""
     async with conn.cursor() as cursor, cursor.copy(_COPY) as copy:
         copy.set_types(_STAGING_TYPES)
