@@ -82,15 +82,19 @@ proto: $(STAMP)
 	bash proto/generate.sh
 
 # Load benchmark (SPEC §10; docs/performance.md). Everything it starts it stops again; results go to
-# bench/results/<timestamp>/report.md. Knobs: SCENARIO(S)=sessions|api|events|combined (comma list),
-# VUS, EVENT_RATE, REQUEST_RATE, DURATION (per scenario, e.g. 10m), ACK_MODE=durable|buffered,
-# QUICK=1 (≈ 2 minutes), PROFILE=1 (py-spy flame graph), STEP_RATES, STEP_DURATION, BENCH_ARGS.
-.PHONY: bench bench-compare bench-install
+# bench/results/<timestamp>/report.md. Knobs: SCENARIO(S)=sessions|api|events|batch|combined|connections
+# (comma list), VUS, EVENT_RATE, REQUEST_RATE, BATCH_RATE, BATCH_SIZE, CONNECTIONS, DURATION (per
+# scenario, e.g. 10m), ACK_MODE=durable|buffered, QUICK=1 (≈ 2 minutes), PROFILE=1 (py-spy flame
+# graph), STEP_RATES, STEP_DURATION, BENCH_ARGS.
+.PHONY: bench bench-compare bench-install bench-publish
 SCENARIO      ?= sessions
 SCENARIOS     ?= $(SCENARIO)
 VUS           ?= 150
 EVENT_RATE    ?= 500
 REQUEST_RATE  ?= 1000
+BATCH_RATE    ?= 10000
+BATCH_SIZE    ?= 100
+CONNECTIONS   ?=
 DURATION      ?=
 ACK_MODE      ?= durable
 QUICK         ?=
@@ -108,10 +112,15 @@ bench-install: $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py --scenarios $(SCENARIOS) --vus $(VUS) --event-rate $(EVENT_RATE) \
-		--request-rate $(REQUEST_RATE) --ack-mode $(ACK_MODE) \
+		--request-rate $(REQUEST_RATE) --batch-rate $(BATCH_RATE) --batch-size $(BATCH_SIZE) \
+		$(if $(CONNECTIONS),--connections $(CONNECTIONS)) --ack-mode $(ACK_MODE) \
 		$(if $(DURATION),--duration $(DURATION)) $(if $(call _yes,$(QUICK)),--quick) \
 		$(if $(call _yes,$(PROFILE)),--profile) $(if $(STEP_RATES),--step-rates $(STEP_RATES)) \
 		$(if $(STEP_DURATION),--step-duration $(STEP_DURATION)) $(BENCH_ARGS)
+
+# Copy a run's report and the charts it links into bench/reports/$(NAME)/.
+bench-publish: $(BENCH_STAMP)
+	$(BIN)/python bench/publish.py $(RUN) $(NAME)
 
 # Per-metric ratios B ÷ A between two result directories (reads their collected.json).
 bench-compare: $(BENCH_STAMP)

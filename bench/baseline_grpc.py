@@ -1,10 +1,10 @@
-"""A do-nothing grpclib server with the service's two event methods: the ceiling the events bench
-compares against in the same run (issue 4: the service must reach ≥ 70 % of its clean rate).
+"""A do-nothing grpclib server with the service's three event methods: the ceiling the events and
+batch benches compare against in the same run.
 
     .venv/bin/python bench/baseline_grpc.py --port 7565
 
 Same stack as the service (grpclib on uvloop, the same generated messages, request decoding
-included); the handlers only read the request and answer `Empty`.
+included); the handlers only read the request and answer `Empty`, or one OK result per event.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ from challenge_service.events.proto.accelbyte.social.statistic.v1.statistic_grpc
     StatisticStatItemUpdatedServiceBase,
 )
 from challenge_service.events.proto.accelbyte.social.statistic.v1.statistic_pb2 import StatItemUpdated
+from challenge_service.events.proto.challenge.events.v1 import events_grpc, events_pb2
+
+_OK = events_pb2.EventResult()
 
 
 class Login(UserAuthenticationUserLoggedInServiceBase):
@@ -39,8 +42,15 @@ class Stat(StatisticStatItemUpdatedServiceBase):
         await stream.send_message(Empty())
 
 
+class Batch(events_grpc.EventIngestBase):
+    async def Publish(self, stream: Stream[events_pb2.PublishRequest, events_pb2.PublishResponse]) -> None:
+        request = await stream.recv_message()
+        assert request is not None
+        await stream.send_message(events_pb2.PublishResponse(results=[_OK] * len(request.events)))
+
+
 async def serve(host: str, port: int) -> None:
-    server = Server([Login(), Stat()])
+    server = Server([Login(), Stat(), Batch()])
     await server.start(host, port)
     print(f"baseline gRPC server on {host}:{port}", flush=True)
     stop = asyncio.Event()

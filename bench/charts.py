@@ -24,10 +24,11 @@ def render(run: dict[str, Any], out: Path) -> list[Path]:
     written: list[Path] = []
     for result in run.get("scenarios", []):
         name = result["name"]
+        kinds = artifacts.charts_of(result)
         series = result.get("timeseries") or {}
         seconds = series.get("seconds") or []
         endpoints = series.get("endpoints") or {}
-        if seconds and endpoints:
+        if "latency" in kinds:
             fig, ax = plt.subplots(figsize=(10, 4))
             for endpoint, data in sorted(endpoints.items()):
                 ax.plot(
@@ -60,7 +61,7 @@ def render(run: dict[str, Any], out: Path) -> list[Path]:
             _save(fig, written[-1])
 
         samples = result.get("samples") or []
-        if samples:
+        if "resources" in kinds:
             t = [s["t"] for s in samples]
             fig, ax = plt.subplots(figsize=(10, 4))
             for key, label in (
@@ -90,7 +91,7 @@ def render(run: dict[str, Any], out: Path) -> list[Path]:
             _save(fig, written[-1])
 
         steps = result.get("step_search")
-        if steps:
+        if "steps" in kinds:
             fig, ax = plt.subplots(figsize=(8, 4))
             for label in ("baseline", "service"):
                 pts = steps[label]
@@ -98,8 +99,9 @@ def render(run: dict[str, Any], out: Path) -> list[Path]:
                     [p["achieved_rate"] for p in pts], [p["p95_ms"] for p in pts], marker="o", label=label
                 )
             ax.axhline(steps["p95_limit_ms"], color="red", linestyle=":", label="p95 limit")
-            ax.set_xlabel("achieved events/s")
-            ax.set_ylabel("gRPC p95 ms")
+            unit = "requests" if name == "api" else "events"
+            ax.set_xlabel(f"achieved {unit}/s")
+            ax.set_ylabel(f"{'HTTP' if name == 'api' else 'gRPC'} p95 ms per call")
             ax.set_yscale("log")
             ax.set_title(f"{name} step search")
             ax.legend(fontsize=8)

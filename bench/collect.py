@@ -42,12 +42,54 @@ PG_DATABASE_COLUMNS = (
 )
 
 
-class Sampler(threading.Thread):
-    """CPU % and RSS of the service, PostgreSQL (all its processes) and k6, every `interval_s`."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` so far."""
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
 
-    def __init__(self, service_pid: int, pg_data_dir: Path | None, interval_s: float = 2.0) -> None:
+
+def open_connections(process: psutil.Process, port: int) -> int:
+    """Established TCP connections of `process` on its listening `port` (0 when unreadable)."""
+    with contextlib.suppress(psutil.Error):
+        return sum(
+            1
+            for c in process.net_connections("tcp")
+            if c.status == psutil.CONN_ESTABLISHED and c.laddr and c.laddr.port == port
+        )
+    return 0
+
+
+class ConnectionWatch(threading.Thread):
+    """The most connections `pid` holds open on `port` while it runs, read every `interval_s`."""
+
+    def __init__(self, pid: int, port: int, interval_s: float = 1.0) -> None:
+        super().__init__(daemon=True, name="connections")
+        self.process = psutil.Process(pid)
+        self.port = port
+        self.interval_s = interval_s
+        self.most = 0
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.interval_s):
+            self.most = max(self.most, open_connections(self.process, self.port))
+
+    def stop(self) -> int:
+        self._stop_event.set()
+        self.join(timeout=5)
+        return self.most
+
+
+class Sampler(threading.Thread):
+    """CPU % and RSS of the service, PostgreSQL (all its processes) and k6, and the service's open
+    connections on `port`, every `interval_s`."""
+
+    def __init__(
+        self, service_pid: int, pg_data_dir: Path | None, interval_s: float = 2.0, port: int | None = None
+    ) -> None:
         super().__init__(daemon=True, name="sampler")
         self.interval_s = interval_s
+        self.port = port
         self.service = psutil.Process(service_pid)
         self.pg_data_dir = str(pg_data_dir) if pg_data_dir else None
         self.samples: list[dict[str, float]] = []
@@ -69,6 +111,9 @@ class Sampler(threading.Thread):
             for p in psutil.process_iter(["name"])
             if (p.info.get("name") or "") == "k6"
         ]
+
+    def _connections(self) -> int:
+        return open_connections(self.service, self.port) if self.port is not None else 0
 
     @staticmethod
     def _usage(procs: list[psutil.Process]) -> tuple[float, float]:
@@ -94,6 +139,7 @@ class Sampler(threading.Thread):
                     "postgres_rss_mb": round(pg_rss, 1),
                     "k6_cpu": round(k6_cpu, 1),
                     "machine_cpu": round(psutil.cpu_percent(None) * (psutil.cpu_count() or 1), 1),
+                    "service_connections": self._connections(),
                 }
             )
 

@@ -156,7 +156,7 @@ def seed_goals(catalog: dict[str, Any]) -> list[SeedGoal]:
 
 
 def api_user_count(plan: Plan, completed_slots: int) -> int:
-    if not ({"api", "events", "combined"} & set(plan.scenarios)):
+    if not ({"api", "events", "batch", "combined", "connections"} & set(plan.scenarios)):
         return 0
     claims = plan.request_rate * plan.claim_share * plan.duration_s if completed_slots else 0
     return max(MIN_API_USERS, math.ceil(claims * 1.2 / max(completed_slots, 1)))

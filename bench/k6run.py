@@ -14,12 +14,31 @@ from typing import Any
 
 import collect
 from processes import VENV_BIN, stopping
+from report.measures import acknowledged_logins
 
 SCRIPTS = Path(__file__).resolve().parent / "k6"
 # k6 tags: no `url`/`name` (one time series per claimed goal would bloat k6's memory).
 SYSTEM_TAGS = "status,method,scenario,expected_response,error_code,grpc_code"
 # How long k6 may overrun its planned duration (start-up, graceful stop) before it is killed.
 OVERRUN_S = 120
+
+
+def load(summary: dict[str, Any], per_call: int) -> dict[str, Any]:
+    """What a run sent and how it went, from its summary export: calls (gRPC calls or HTTP requests),
+    events (`per_call` per gRPC call), p95/p99 of the calls, failed calls or events."""
+    metrics = summary.get("metrics", {})
+    grpc, http = metrics.get("grpc_req_duration") or {}, metrics.get("http_req_duration") or {}
+    calls = int(grpc.get("count", 0)) + int(http.get("count", 0))
+    timing = grpc or http
+    return {
+        "calls": calls,
+        "events": int(grpc.get("count", 0)) * per_call,
+        "requests": int(http.get("count", 0)),
+        "p95_ms": timing.get("p(95)"),
+        "p99_ms": timing.get("p(99)"),
+        "errors": int((metrics.get("failures") or {}).get("count", 0)),
+        "logins_ok": acknowledged_logins(summary),
+    }
 
 
 def find_binary() -> str:

@@ -1,12 +1,16 @@
 """Micro-benchmark: CPU cost per event of the event path, in one process (no gRPC socket, no k6).
 
 Events (stat updates and logins for many players, on the goals of `challenges.json`) go through what
-a gRPC call runs once its message is decoded — `EventIngest.handle`: validation, goal match, dedup
-lookup, buffer merge, metrics — and every `--batch` events through `Flusher.flush_once`: staging rows
-and the binary COPY into PostgreSQL (the embedded server unless `--database-url`/`DATABASE_URL`).
-Buffered acknowledgement, so no call waits for a flush: what is measured is CPU, not latency.
+a gRPC call runs once its message is decoded — `EventIngest.login`/`.stat` (one event per call) or,
+with `--publish N`, `EventIngest.publish` (N events per call): validation, goal match, dedup lookup,
+buffer merge, metrics — and every `--batch` events through `Flusher.flush_once`: staging rows and the
+binary COPY into PostgreSQL (the embedded server unless `--database-url`/`DATABASE_URL`), whose
+progress table holds `--goals` active rows per player. Buffered acknowledgement, so no call waits for
+a flush: what is measured is CPU, not latency — this process's, and the PostgreSQL backends' that
+ran the flushes (read from /proc through psutil, when the bench requirements are installed).
 
     .venv/bin/python bench/micro_event_path.py               # process CPU µs per event, 7 rounds
+    .venv/bin/python bench/micro_event_path.py --publish 100 --batch 500   # the batch call
     .venv/bin/python bench/micro_event_path.py --callgrind --events 10000   # instructions per event
 
 CPU time on a shared machine is noisy: compare two builds by alternating runs, or with `--callgrind`,
@@ -19,7 +23,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import math
 import os
 import random
 import re
@@ -42,11 +48,13 @@ import uvloop
 from psycopg.conninfo import make_conninfo
 
 from challenge_service.catalog import Catalog, load_catalog
+from challenge_service.events.accept import Acceptor
 from challenge_service.events.buffer import Buffer
 from challenge_service.events.flusher import Flusher
-from challenge_service.events.handlers import LOGIN, STAT, EventIngest
+from challenge_service.events.handlers import EventIngest
 from challenge_service.events.proto.accelbyte.iam.account.v1 import account_pb2
 from challenge_service.events.proto.accelbyte.social.statistic.v1 import statistic_pb2
+from challenge_service.events.proto.challenge.events.v1 import events_pb2
 from challenge_service.store.database import create_pool
 from challenge_service.store.embedded import EmbeddedPostgres
 from challenge_service.store.flush import create_staging_table
@@ -59,47 +67,61 @@ NOW = datetime(2026, 1, 14, 12, 0, tzinfo=UTC)
 LOGIN_SHARE = 0.25
 
 
-class _Stream:
-    """The part of grpclib's server stream that `EventIngest.handle` uses."""
-
-    __slots__ = ("request",)
-
-    def __init__(self, request: Any) -> None:
-        self.request = request
-
-    async def recv_message(self) -> Any:
-        return self.request
-
-    async def send_message(self, message: Any) -> None:
-        pass
-
-    async def send_trailing_metadata(self, **kwargs: Any) -> None:
-        pass
-
-
 @dataclass(frozen=True, slots=True)
 class Round:
     events: int
     ingest_s: float
     flush_s: float
+    # CPU of the PostgreSQL backends that ran the flushes; NaN without psutil.
+    database_s: float
 
-    def per_event_us(self) -> tuple[float, float, float]:
+    def per_event_us(self) -> tuple[float, float, float, float]:
         scale = 1e6 / self.events
-        return self.ingest_s * scale, self.flush_s * scale, (self.ingest_s + self.flush_s) * scale
+        ours = self.ingest_s + self.flush_s
+        return self.ingest_s * scale, self.flush_s * scale, ours * scale, self.database_s * scale
 
 
-def _events(catalog: Catalog, count: int, users: int, prefix: str, seed: int) -> list[tuple[str, _Stream]]:
-    """`count` decoded requests: about a quarter logins, the rest stat updates with rising values."""
+class Backends:
+    """CPU seconds of the PostgreSQL backends behind the pool's connections."""
+
+    def __init__(self) -> None:
+        self.pids: list[int] = []
+
+    async def configure(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        self.pids.append(conn.info.backend_pid)
+        await create_staging_table(conn)
+
+    def cpu_s(self) -> float:
+        try:
+            import psutil
+        except ImportError:
+            return math.nan
+        total = 0.0
+        for pid in self.pids:
+            with contextlib.suppress(psutil.Error):
+                times = psutil.Process(pid).cpu_times()
+                total += times.user + times.system
+        return total
+
+
+# One call's decoded request: an AGS login or stat update, or a batch.
+Request = account_pb2.UserLoggedIn | statistic_pb2.StatItemUpdated | events_pb2.PublishRequest
+
+
+def _events(catalog: Catalog, count: int, users: int, prefix: str, seed: int, publish: int) -> list[Request]:
+    """`count` events: about a quarter logins, the rest stat updates with rising values; one request
+    each, or `publish` to a batch request."""
     rng = random.Random(seed)
     codes = sorted({g.requirement.stat_code for g in catalog.goals if g.event_source == "statistic"})
     values: dict[tuple[str, str], int] = {}
-    made: list[tuple[str, _Stream]] = []
+    unary: list[Request] = []
+    batch: list[events_pb2.Event] = []
     for index in range(count):
         user = f"player-{rng.randrange(users):06d}"
         event_id = f"{prefix}-{index}"
         if rng.random() < LOGIN_SHARE:
-            login = account_pb2.UserLoggedIn(id=event_id, user_id=user, namespace=NAMESPACE)
-            made.append((LOGIN, _Stream(login)))
+            unary.append(account_pb2.UserLoggedIn(id=event_id, user_id=user, namespace=NAMESPACE))
+            batch.append(events_pb2.Event(id=event_id, user_id=user, login=events_pb2.Login()))
             continue
         code = rng.choice(codes)
         inc = rng.randint(1, 3)
@@ -107,26 +129,67 @@ def _events(catalog: Catalog, count: int, users: int, prefix: str, seed: int) ->
         payload = statistic_pb2.StatItem(
             stat_code=code, latest_value=value, inc=inc, user_id=user, namespace=NAMESPACE
         )
-        stat = statistic_pb2.StatItemUpdated(id=event_id, user_id=user, namespace=NAMESPACE, payload=payload)
-        made.append((STAT, _Stream(stat)))
-    return made
+        unary.append(
+            statistic_pb2.StatItemUpdated(id=event_id, user_id=user, namespace=NAMESPACE, payload=payload)
+        )
+        stat = events_pb2.Stat(stat_code=code, latest_value=value, inc=inc)
+        batch.append(events_pb2.Event(id=event_id, user_id=user, stat=stat))
+    if not publish:
+        return unary
+    return [events_pb2.PublishRequest(events=batch[i : i + publish]) for i in range(0, count, publish)]
+
+
+async def _answer(ingest: EventIngest, request: Request) -> Any:
+    if isinstance(request, account_pb2.UserLoggedIn):
+        return await ingest.login(request)
+    if isinstance(request, statistic_pb2.StatItemUpdated):
+        return await ingest.stat(request)
+    return await ingest.publish(request)
+
+
+def _size(request: Request) -> int:
+    return len(request.events) if isinstance(request, events_pb2.PublishRequest) else 1
 
 
 async def _round(
-    ingest: EventIngest, flusher: Flusher, events: list[tuple[str, _Stream]], batch: int
+    ingest: EventIngest, flusher: Flusher, requests: list[Request], batch: int, backends: Backends
 ) -> Round:
-    accept: dict[str, Any] = {LOGIN: ingest.login, STAT: ingest.stat}
+    """Calls until `batch` events are buffered, then a flush; CPU time of each part."""
+    database = backends.cpu_s()
     ingest_s = flush_s = 0.0
-    for start in range(0, len(events), batch):
+    events = 0
+    index = 0
+    while index < len(requests):
         began = time.process_time()
-        for method, stream in events[start : start + batch]:
-            await ingest.handle(method, stream, accept[method])  # type: ignore[arg-type]
+        buffered = 0
+        while index < len(requests) and buffered < batch:
+            await _answer(ingest, requests[index])
+            buffered += _size(requests[index])
+            index += 1
         flushing = time.process_time()
         if not await flusher.flush_once():
             raise RuntimeError("a flush failed; see the log")
         ingest_s += flushing - began
         flush_s += time.process_time() - flushing
-    return Round(len(events), ingest_s, flush_s)
+        events += buffered
+    return Round(events, ingest_s, flush_s, backends.cpu_s() - database)
+
+
+async def _seed(url: str, catalog: Catalog, users: int, goals: int) -> None:
+    """`goals` active rows per player, a random choice of the catalog's goals (the same every run)."""
+    rng = random.Random(0)
+    everything = [(g.challenge_id, g.goal_id) for g in catalog.goals]
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        async with (
+            conn.cursor() as cursor,
+            cursor.copy(
+                "COPY user_goal_progress (user_id, goal_id, challenge_id, is_active, status) FROM STDIN"
+            ) as copy,
+        ):
+            for number in range(users):
+                for challenge_id, goal_id in rng.sample(everything, min(goals, len(everything))):
+                    await copy.write_row((f"player-{number:06d}", goal_id, challenge_id, True, "in_progress"))
+        await conn.execute("VACUUM ANALYZE user_goal_progress")
 
 
 @contextmanager
@@ -149,20 +212,22 @@ async def _measure(args: argparse.Namespace, server_url: str) -> list[Round]:
     url = make_conninfo(server_url, dbname=name)
     try:
         await migrate(url)
-        pool = create_pool(url, max_size=2, configure=create_staging_table)
+        catalog = load_catalog(ROOT / "challenges.json")
+        await _seed(url, catalog, args.users, args.goals)
+        backends = Backends()
+        pool = create_pool(url, max_size=2, configure=backends.configure)
         await pool.open(wait=True, timeout=30)
         try:
-            catalog = load_catalog(ROOT / "challenges.json")
             # Room for every entry of a round: the bound is not what is measured.
             buffer = Buffer(10**7, durable=False, batch_events=args.batch)
-            ingest = EventIngest(buffer, lambda: catalog, NAMESPACE, durable=False)
+            ingest = EventIngest(buffer, Acceptor(lambda: catalog, NAMESPACE))
             flusher = Flusher(buffer, pool, lambda: catalog, lambda: NOW, interval_s=0.0)
-            warmup = _events(catalog, args.warmup, args.users, "warm", seed=1)
-            await _round(ingest, flusher, warmup, args.batch)
+            warmup = _events(catalog, args.warmup, args.users, "warm", 1, args.publish)
+            await _round(ingest, flusher, warmup, args.batch, backends)
             rounds = []
             for number in range(args.rounds):
-                events = _events(catalog, args.events, args.users, f"r{number}", seed=2 + number)
-                rounds.append(await _round(ingest, flusher, events, args.batch))
+                events = _events(catalog, args.events, args.users, f"r{number}", 2 + number, args.publish)
+                rounds.append(await _round(ingest, flusher, events, args.batch, backends))
             return rounds
         finally:
             await pool.close()
@@ -174,15 +239,19 @@ async def _measure(args: argparse.Namespace, server_url: str) -> list[Round]:
 def _report(args: argparse.Namespace, rounds: list[Round]) -> None:
     if args.quiet:
         return
-    print(f"events per round {args.events}, players {args.users}, batch {args.batch}, warm-up {args.warmup}")
-    print("round   ingest µs/event   flush µs/event   total µs/event")
+    calls = f"{args.publish} per batch call" if args.publish else "one per call"
+    print(
+        f"events per round {args.events} ({calls}), players {args.users}, flush every {args.batch},"
+        f" warm-up {args.warmup}"
+    )
+    print("round   ingest µs/event   flush µs/event   total µs/event   PostgreSQL µs/event")
     for number, one in enumerate(rounds):
-        ingest, flush, total = one.per_event_us()
-        print(f"{number:5d}   {ingest:15.2f}   {flush:14.2f}   {total:14.2f}")
+        ingest, flush, total, database = one.per_event_us()
+        print(f"{number:5d}   {ingest:15.2f}   {flush:14.2f}   {total:14.2f}   {database:19.2f}")
     totals = [one.per_event_us() for one in rounds]
     for label, pick in (("best", min), ("median", statistics.median)):
-        ingest, flush, total = (pick(column) for column in zip(*totals, strict=True))
-        print(f"{label:>6}  {ingest:15.2f}   {flush:14.2f}   {total:14.2f}")
+        ingest, flush, total, database = (pick(column) for column in zip(*totals, strict=True))
+        print(f"{label:>6}  {ingest:15.2f}   {flush:14.2f}   {total:14.2f}   {database:19.2f}")
 
 
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
@@ -200,7 +269,9 @@ def _instructions(args: argparse.Namespace, events: int, server_url: str) -> int
         f"--events={events}",
         f"--warmup={args.warmup}",
         f"--users={args.users}",
+        f"--goals={args.goals}",
         f"--batch={args.batch}",
+        f"--publish={args.publish}",
         f"--database-url={server_url}",
     ]
     # A fixed hash seed: set and dict iteration orders, and so the instructions, repeat exactly.
@@ -225,7 +296,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--warmup", type=int, default=5_000, help="events before the first round")
     parser.add_argument("--users", type=int, default=2_000, help="distinct players")
+    parser.add_argument("--goals", type=int, default=10, help="active progress rows per player")
     parser.add_argument("--batch", type=int, default=50, help="events per flush (FLUSH_BATCH_EVENTS)")
+    parser.add_argument("--publish", type=int, default=0, help="events per batch call (0: unary calls)")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     parser.add_argument("--callgrind", action="store_true", help="count instructions under valgrind")
     parser.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)

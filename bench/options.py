@@ -19,8 +19,9 @@ QUICK_DURATION, FULL_DURATION = "75s", "10m"
 # Under QUICK a scenario with a step search runs its constant part this long; the search takes the rest.
 QUICK_SEARCH_SCENARIO_S = 20.0
 QUICK_STEP, FULL_STEP = "6s", "15s"
-QUICK_STEP_RATES = (400, 800, 1200, 1600, 2000, 2400, 2800)
-FULL_STEP_RATES = tuple(range(250, 3001, 250))
+# The open gRPC connections the `connections` scenario compares (the Go suite's scenario 4 holds about
+# 2,000: 1,000 VUs with two each).
+CONNECTION_COUNTS = (50, 2000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,12 +30,20 @@ class Options:
     vus: int
     event_rate: int
     request_rate: int
+    # The batch scenario: events per second, and per call.
+    batch_rate: int
+    batch_size: int
+    # Open gRPC connections the event scenarios hold (0: as many as the rate needs); the `connections`
+    # scenario runs once per count in `connection_counts`.
+    connections: int
+    connection_counts: tuple[int, ...]
     claim_share: float
     duration_s: float
     # The constant part of a scenario that also runs a step search.
     search_scenario_s: float
     ack_mode: str
     quick: bool
+    # Empty: each step search's own rates (scenarios.StepSearch).
     step_rates: tuple[int, ...]
     step_s: float
     step_search: bool
@@ -54,6 +63,10 @@ class Options:
             "vus": self.vus,
             "event_rate": self.event_rate,
             "request_rate": self.request_rate,
+            "batch_rate": self.batch_rate,
+            "batch_size": self.batch_size,
+            "connections": self.connections,
+            "connection_counts": list(self.connection_counts),
             "claim_share": self.claim_share,
             "ack_mode": self.ack_mode,
             "quick": self.quick,
@@ -73,6 +86,17 @@ def parse_duration(text: str) -> float:
     return value * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
 
 
+def _counts(text: str) -> tuple[int, ...] | None:
+    """'500,1000' → (500, 1000); '' → (); None when not a list of positive integers."""
+    if not text:
+        return ()
+    try:
+        counts = tuple(int(item) for item in text.split(","))
+    except ValueError:
+        return None
+    return counts if min(counts) > 0 else None
+
+
 def parse(
     argv: Sequence[str], environ: Mapping[str, str], choices: Collection[str], results: Path
 ) -> Options:
@@ -83,12 +107,17 @@ def parse(
     p.add_argument("--vus", type=int, default=150)
     p.add_argument("--event-rate", type=int, default=500)
     p.add_argument("--request-rate", type=int, default=1000)
+    p.add_argument("--batch-rate", type=int, default=10_000, help="batch scenario: events per second")
+    p.add_argument("--batch-size", type=int, default=100, help="batch scenario: events per call (1..1000)")
+    p.add_argument("--connections", default="", help="open gRPC connections: a count, or counts to compare")
     p.add_argument(
         "--duration", default="", help=f"per scenario (default {FULL_DURATION}; QUICK {QUICK_DURATION})"
     )
     p.add_argument("--ack-mode", choices=("durable", "buffered"), default="durable")
     p.add_argument("--quick", action="store_true", help="≈ 2 minute profile")
-    p.add_argument("--step-rates", default="", help="step search rates, e.g. 250,500,750")
+    p.add_argument(
+        "--step-rates", default="", help="step search rates, e.g. 250,500,750 (default: per scenario)"
+    )
     p.add_argument("--step-duration", default="", help=f"per step (default {FULL_STEP}; QUICK {QUICK_STEP})")
     p.add_argument("--no-step-search", action="store_true")
     p.add_argument("--profile", action="store_true", help="py-spy flame graph at mid-run")
@@ -106,15 +135,14 @@ def parse(
         step_s = parse_duration(args.step_duration or (QUICK_STEP if args.quick else FULL_STEP))
     except ValueError as exc:
         p.error(str(exc))
-    if args.step_rates:
-        try:
-            step_rates = tuple(int(r) for r in args.step_rates.split(","))
-        except ValueError:
-            step_rates = ()
-        if not step_rates or min(step_rates) <= 0:
-            p.error(f"bad --step-rates {args.step_rates!r}: positive rates per second, e.g. 500,1000,1500")
-    else:
-        step_rates = QUICK_STEP_RATES if args.quick else FULL_STEP_RATES
+    step_rates = _counts(args.step_rates)
+    if step_rates is None:
+        p.error(f"bad --step-rates {args.step_rates!r}: positive rates per second, e.g. 500,1000,1500")
+    connection_counts = _counts(args.connections)
+    if connection_counts is None:
+        p.error(f"bad --connections {args.connections!r}: a positive count, or counts such as 50,2000")
+    if not 1 <= args.batch_size <= 1000:
+        p.error(f"bad --batch-size {args.batch_size}: 1 to 1000 events per call")
     try:
         claim_share = float(environ.get("CLAIM_SHARE", generate.CLAIM_SHARE))
     except ValueError:
@@ -127,6 +155,10 @@ def parse(
         vus=args.vus,
         event_rate=args.event_rate,
         request_rate=args.request_rate,
+        batch_rate=args.batch_rate,
+        batch_size=args.batch_size,
+        connections=connection_counts[0] if len(connection_counts) == 1 else 0,
+        connection_counts=connection_counts or CONNECTION_COUNTS,
         claim_share=claim_share,
         duration_s=duration_s,
         search_scenario_s=min(duration_s, QUICK_SEARCH_SCENARIO_S) if args.quick else duration_s,

@@ -25,8 +25,11 @@ class Step(TypedDict):
     errors: int
     dropped: int
     clean: bool
-    # The server's CPU over the step (100 = one core), added by the runner.
+    # Events (or requests) sent over the whole step, warm-up included: what the server's CPU paid for.
+    sent: NotRequired[int]
+    # The server's CPU over the step (100 = one core), and its CPU-seconds, added by the runner.
     server_cpu_percent: NotRequired[float]
+    server_cpu_s: NotRequired[float]
 
 
 def _metric(summary: dict[str, Any], key: str) -> dict[str, Any]:
@@ -39,11 +42,16 @@ def _num(value: Any) -> float:
 
 
 def judge(
-    rate: float, step_s: float, summary: dict[str, Any], rule: StepRule, latency: str = "grpc_req_duration"
+    rate: float,
+    step_s: float,
+    summary: dict[str, Any],
+    rule: StepRule,
+    latency: str = "grpc_req_duration",
+    per_call: int = 1,
 ) -> Step:
     """One step from its k6 summary export. `latency` is the duration metric judged; only the calls
     tagged phase=steady (after the warm-up) count. A summary without them (a k6 script that does not
-    tag phases) is judged on all its calls."""
+    tag phases) is judged on all its calls. `rate` counts events, `per_call` of them in each call."""
     steady = _metric(summary, f"{latency}{{phase:steady}}")
     timing = steady or _metric(summary, latency)
     failures = (_metric(summary, "failures{phase:steady}") if steady else {}) or _metric(summary, "failures")
@@ -52,7 +60,7 @@ def judge(
         calls = int(ok.get("passes", 0)) + int(ok.get("fails", 0))
     else:
         calls = int(_num(_metric(summary, "iterations").get("count", 0)))
-    achieved = calls / step_s if step_s else math.nan
+    achieved = calls * per_call / step_s if step_s else math.nan
     p95 = _num(timing.get("p(95)"))
     errors = int(_num(failures.get("count", 0)) or 0)
     clean = (
@@ -69,6 +77,7 @@ def judge(
         "errors": errors,
         "dropped": int(_num(_metric(summary, "dropped_iterations").get("count", 0)) or 0),
         "clean": bool(clean),
+        "sent": int(_num(_metric(summary, latency).get("count", 0)) or 0) * per_call,
     }
 
 
@@ -87,6 +96,12 @@ def search(rates: Sequence[int], run_step: Callable[[int], Step], *, extra_steps
             increment = rate - planned[-2] if len(planned) > 1 else max(rate // 4, 100)
             planned.append(rate + increment)
     return steps
+
+
+def cpu_us_per_event(step: Step | dict[str, Any]) -> float:
+    """The server's CPU time per event (or request) sent in the step; NaN when not recorded."""
+    cpu_s, sent = step.get("server_cpu_s"), step.get("sent")
+    return cpu_s / sent * 1e6 if isinstance(cpu_s, int | float) and sent else math.nan
 
 
 def best_clean(steps: Sequence[dict[str, Any]]) -> float:

@@ -63,22 +63,26 @@ mkdir -p "$OUT_DIR"
     --grpclib_python_out="$OUT_DIR" \
     "${PROTOS[@]}"
 
-# protoc names modules after their path relative to the -I root (`accelbyte.iam.account.v1...`).
-# Re-root our own modules under the Python package; google.protobuf.* stays as it is.
+# protoc names modules after their path relative to the -I root (`accelbyte.iam.account.v1...`,
+# `challenge.events.v1...`). Re-root our own modules under the Python package; google.protobuf.* stays
+# as it is. For each top-level proto package:
 #  - `from accelbyte.x import y_pb2` (protoc, cross-file imports)  -> `from PKG.accelbyte.x import ...`
 #  - `import accelbyte.x.y_pb2` AND the fully qualified uses `accelbyte.x.y_pb2.Msg` in the grpclib
 #    output -> `PKG.accelbyte.x.y_pb2`. Only dotted names ending in a `_pb2` module are touched, so the
 #    '/accelbyte.iam.account.v1.<Service>/OnMessage' method paths and `# source:` comments are not.
 PKG_RE="${PY_PKG//./\\.}"
-find "$OUT_DIR" \( -name '*.py' -o -name '*.pyi' \) -print0 | LC_ALL=C sort -z | xargs -0 sed -i -E \
-    -e "s/^from accelbyte(\.| )/from ${PY_PKG}.accelbyte\1/" \
-    -e "s/(^|[^./[:alnum:]_])accelbyte\.(([[:alnum:]_]+\.)*[[:alnum:]_]+_pb2)([^[:alnum:]_]|$)/\1${PY_PKG}.accelbyte.\2\4/g"
-# Nothing of ours may still be imported or referenced from the bare `accelbyte` top level.
-if grep -rnE "(^|[^./[:alnum:]_])accelbyte\.[[:alnum:]_.]*_pb2" "$OUT_DIR" --include='*.py' --include='*.pyi' \
-        | grep -v "${PKG_RE}\.accelbyte\." ; then
-    echo "unrewritten accelbyte.* module references left in $OUT_DIR (see above)" >&2
-    exit 1
-fi
+mapfile -t TOPS < <(cd "$PROTO_DIR" && find . -mindepth 1 -maxdepth 1 -type d -printf '%P\n' | LC_ALL=C sort)
+for TOP in "${TOPS[@]}"; do
+    find "$OUT_DIR" \( -name '*.py' -o -name '*.pyi' \) -print0 | LC_ALL=C sort -z | xargs -0 sed -i -E \
+        -e "s/^from ${TOP}(\.| )/from ${PY_PKG}.${TOP}\1/" \
+        -e "s/(^|[^./[:alnum:]_])${TOP}\.(([[:alnum:]_]+\.)*[[:alnum:]_]+_pb2)([^[:alnum:]_]|$)/\1${PY_PKG}.${TOP}.\2\4/g"
+    # Nothing of ours may still be imported or referenced from the bare top level.
+    if grep -rnE "(^|[^./[:alnum:]_])${TOP}\.[[:alnum:]_.]*_pb2" "$OUT_DIR" --include='*.py' --include='*.pyi' \
+            | grep -v "${PKG_RE}\.${TOP}\." ; then
+        echo "unrewritten ${TOP}.* module references left in $OUT_DIR (see above)" >&2
+        exit 1
+    fi
+done
 
 # Generated code is neither linted nor formatted (a nested ruff config; mypy excludes it in pyproject).
 cat > "$OUT_DIR/ruff.toml" <<'TOMLEOF'

@@ -2,41 +2,28 @@
 import grpc from 'k6/net/grpc';
 import { check } from 'k6';
 import exec from 'k6/execution';
-import { DATA, failures, reqOk, RUN_ID } from './lib.js';
+import { DATA, failures, phase, reqOk, RUN_ID } from './lib.js';
+import { arrival, connected } from './grpc_lib.js';
 
-export const GRPC_ADDR = __ENV.GRPC_ADDR || '127.0.0.1:6565';
 const NAMESPACE = __ENV.NAMESPACE || DATA.namespace;
 const LOGIN_METHOD = 'accelbyte.iam.account.v1.UserAuthenticationUserLoggedInService/OnMessage';
 const STAT_METHOD = 'accelbyte.social.statistic.v1.StatisticStatItemUpdatedService/OnMessage';
 const START_MS = Date.now();
-// Calls in the first WARMUP_S seconds of a scenario are tagged phase=warmup (connections opening, VUs
-// allocating); the step search judges only phase=steady.
-const WARMUP_MS = Number(__ENV.WARMUP_S || 0) * 1000;
 
-function phase() {
-  return Date.now() - exec.scenario.startTime < WARMUP_MS ? 'warmup' : 'steady';
-}
-
-// A k6 scenario that sends events at a constant rate through `exec`, with enough VUs for slow answers.
+// A k6 scenario that sends events at a constant rate through `exec`.
 export function eventArrival(execName, rate, duration) {
-  return {
-    executor: 'constant-arrival-rate', exec: execName, rate, timeUnit: '1s', duration,
-    preAllocatedVUs: Math.max(20, Math.ceil(rate / 20)), maxVUs: Math.max(100, Math.ceil(rate / 4)),
-  };
+  return arrival(execName, rate, duration);
 }
 
 // Init context: every VU loads the protos and keeps one connection (opened on its first event).
 const client = new grpc.Client();
 client.load([__ENV.PROTO_DIR || '../../proto'], 'accelbyte/iam/account/v1/account.proto',
   'accelbyte/social/statistic/v1/statistic.proto');
-let connected = false;
+const state = { connected: false };
 
 // 20 % logins, 80 % stat updates. Stat values grow with the run's age so absolute goals complete.
 export function sendEvent(user) {
-  if (!connected) {
-    client.connect(GRPC_ADDR, { plaintext: true, timeout: '10s' });
-    connected = true;
-  }
+  connected(client, state);
   const id = `${RUN_ID}-${exec.scenario.name}-${exec.scenario.iterationInTest}`;
   let endpoint;
   let res;

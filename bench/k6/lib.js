@@ -2,6 +2,7 @@
 // and the thresholds. Everything is configured through environment variables set by bench/run.py.
 import http from 'k6/http';
 import { check } from 'k6';
+import exec from 'k6/execution';
 import { Counter, Rate } from 'k6/metrics';
 
 export const DATA = JSON.parse(open(__ENV.BENCH_DATA));
@@ -13,6 +14,14 @@ export const RUN_ID = __ENV.RUN_ID || 'bench';
 // report can group failures; `req_ok` gives the success rate per endpoint.
 export const failures = new Counter('failures');
 export const reqOk = new Rate('req_ok');
+
+// Calls in the first WARMUP_S seconds of a scenario are tagged phase=warmup (connections opening, VUs
+// allocating); the step search judges only phase=steady.
+const WARMUP_MS = Number(__ENV.WARMUP_S || 0) * 1000;
+
+export function phase() {
+  return Date.now() - exec.scenario.startTime < WARMUP_MS ? 'warmup' : 'steady';
+}
 
 export const SUMMARY_TREND_STATS = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)', 'count'];
 
@@ -51,14 +60,15 @@ const JSON_HEADERS = { 'Content-Type': 'application/json' };
 
 // One REST call as `user`; `expected` lists the statuses that count as success.
 export function api(method, endpoint, path, body, user, expected = [200]) {
+  const tags = { endpoint, phase: phase() };
   const res = http.request(method, `${BASE_URL}${path}`, body === null ? null : JSON.stringify(body), {
     headers: Object.assign({ 'X-Mock-User-Id': user }, JSON_HEADERS),
-    tags: { endpoint },
+    tags,
     responseCallback: http.expectedStatuses(...expected),
   });
   const ok = expected.includes(res.status);
   check(res, { [`${endpoint} status ok`]: () => ok });
-  reqOk.add(ok, { endpoint });
+  reqOk.add(ok, tags);
   if (!ok) {
     let code = 'NONE';
     if (res.status === 0) {
@@ -70,7 +80,7 @@ export function api(method, endpoint, path, body, user, expected = [200]) {
         code = 'NOT_JSON';
       }
     }
-    failures.add(1, { endpoint, status: String(res.status), err: code });
+    failures.add(1, { endpoint, status: String(res.status), err: code, phase: tags.phase });
   }
   return ok ? res : null;
 }

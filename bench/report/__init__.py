@@ -30,7 +30,7 @@ def build_report(run: dict[str, Any], targets: Targets = TARGETS) -> str:
         f"# Bench report: {', '.join(r['name'] for r, _ in per_scenario) or 'no scenario'}",
         f"Reproduce with `{run.get('config', {}).get('command', '')}` (see docs/performance.md).",
         config_section(run),
-        verdict_section(per_scenario, targets),
+        verdict_section(per_scenario, run, targets),
         "\n".join(diagnosis),
         *(scenario_section(result, run) for result, _ in per_scenario),
     ]

@@ -29,6 +29,14 @@ def explain_failure(endpoint: str, status: str, code: str, count: int, sizing: d
         return f"{what}: connection-level errors (refused, reset or timed out)"
     if code == "GOAL_ALREADY_CLAIMED":
         return f"{what}: more claims than seeded claimable goals (claim slots reused)"
+    if status.startswith("event_"):
+        name = grpc_status_name(status.removeprefix("event_"))
+        cause = {
+            "RESOURCE_EXHAUSTED": "the write buffer was full",
+            "UNAVAILABLE": "no commit within the acknowledgement bound",
+            "INVALID_ARGUMENT": "the script sent malformed events",
+        }.get(name, code)
+        return f"{endpoint}: {count:,} events answered {name} inside their batch calls ({cause})"
     if status.startswith("grpc_"):
         name = grpc_status_name(status)
         if name == "UNIMPLEMENTED":

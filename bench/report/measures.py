@@ -90,3 +90,29 @@ def table_delta(result: dict[str, Any], table: str, column: str) -> float:
     if not before or not after:
         return math.nan
     return float(after.get(column, 0) - before.get(column, 0))
+
+
+def acknowledged_logins(summary: dict[str, Any]) -> int:
+    """Login events the service answered OK: unary calls, and the logins of batch calls."""
+    unary = (summary.get("metrics", {}).get("req_ok{endpoint:grpc_login}") or {}).get("passes", 0)
+    batched = (summary.get("metrics", {}).get("events_ok{kind:login}") or {}).get("count", 0)
+    return int(unary) + int(batched)
+
+
+def logins_applied(result: dict[str, Any], run: dict[str, Any]) -> tuple[float, int] | None:
+    """(logins the database shows applied, logins acknowledged) over the scenario: Σ progress of the
+    seeded login goals ÷ login goals per player; None when not measurable."""
+    before, after = (result.get("pg_before") or {}), (result.get("pg_after") or {})
+    per_user = run.get("sizing", {}).get("login_goals_per_api_user", 0)
+    if (
+        result["name"] not in ("events", "batch", "combined", "connections")
+        or before.get("login_progress_sum") is None
+        or after.get("login_progress_sum") is None
+        or not per_user
+    ):
+        return None
+    delta = after["login_progress_sum"] - before["login_progress_sum"]
+    sweep = result.get("connection_sweep")
+    if sweep:  # several k6 runs: the scenario's summary is only the last one's
+        return delta / per_user, sum(int(entry.get("logins_ok", 0)) for entry in sweep)
+    return delta / per_user, acknowledged_logins(result.get("summary") or {})

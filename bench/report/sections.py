@@ -7,12 +7,13 @@ from typing import Any
 
 import artifacts
 from limits import STEP_RULE, Targets
-from steps import best_clean
+from steps import best_clean, cpu_us_per_event
 
-from .k6summary import endpoint_rows, grpc_status_name, metric, num, rate_counts
+from . import cpu, events
+from .k6summary import endpoint_rows, grpc_status_name
 from .markdown import fmt, pct, table
-from .measures import avg, duration_s, other_cpu, peak, service_metrics, table_delta
-from .verdict import Check, project_targets
+from .measures import avg, duration_s, other_cpu, peak, service_metrics
+from .verdict import Check, project_targets, run_targets
 
 
 def config_section(run: dict[str, Any]) -> str:
@@ -56,7 +57,9 @@ def _result(passed: bool) -> str:
     return "✅ pass" if passed else "❌ FAIL"
 
 
-def verdict_section(per_scenario: list[tuple[dict[str, Any], list[Check]]], targets: Targets) -> str:
+def verdict_section(
+    per_scenario: list[tuple[dict[str, Any], list[Check]]], run: dict[str, Any], targets: Targets
+) -> str:
     """k6's verdict on every threshold, then the project targets; PASS only when every threshold held
     (a missed project target is reported, not failed)."""
     rows = [
@@ -67,7 +70,11 @@ def verdict_section(per_scenario: list[tuple[dict[str, Any], list[Check]]], targ
     rows += [
         [result["name"], t.threshold + " (project target)", t.limit, t.measured, _result(t.passed)]
         for result, _ in per_scenario
-        for t in project_targets(result, targets)
+        for t in project_targets(result, run, targets)
+    ]
+    rows += [
+        ["batch vs events", t.threshold + " (project target)", t.limit, t.measured, _result(t.passed)]
+        for t in run_targets(run, targets)
     ]
     every = all(c.passed for _, checks in per_scenario for c in checks)
     head = "**PASS** — every threshold held." if every else "**FAIL** — see the failing rows."
@@ -108,68 +115,10 @@ def failures_section(result: dict[str, Any]) -> str:
         status = str(f["status"])
         if status.startswith("grpc_"):
             status = f"gRPC {grpc_status_name(status)}"
+        elif status.startswith("event_"):
+            status = f"gRPC {grpc_status_name(status.removeprefix('event_'))} (per event)"
         rows.append([f["endpoint"], status, f"`{f['errorCode']}`", f"{int(f['count']):,}"])
     return table(["endpoint", "status", "errorCode", "count"], rows)
-
-
-def events_section(result: dict[str, Any], run: dict[str, Any]) -> str:
-    summary = result.get("summary") or {}
-    grpc = metric(summary, "grpc_req_duration")
-    if not grpc:
-        return ""
-    cfg = run.get("config", {})
-    ok_login, bad_login = rate_counts(metric(summary, "req_ok{endpoint:grpc_login}"))
-    ok_stat, bad_stat = rate_counts(metric(summary, "req_ok{endpoint:grpc_stat}"))
-    sent = ok_login + bad_login + ok_stat + bad_stat
-    dur = duration_s(result)
-    lines = [
-        "#### Events",
-        "",
-        table(
-            ["measure", "value"],
-            [
-                ["target rate", f"{cfg.get('event_rate', '?')}/s"],
-                ["achieved rate", f"{sent / dur:,.1f}/s ({sent:,} calls in {dur:.0f} s)"],
-                [
-                    "acknowledged OK",
-                    f"{ok_login + ok_stat:,} ({ok_login:,} logins, {ok_stat:,} stat updates)",
-                ],
-                [
-                    "gRPC p95 / p99",
-                    f"{fmt(num(grpc.get('p(95)')))} ms / {fmt(num(grpc.get('p(99)')))} ms",
-                ],
-            ],
-        ),
-    ]
-    sm = service_metrics(result)
-    applied_rows = []
-    if sm and not math.isnan(sm["events_applied"]):
-        applied_rows.append(["events applied (service metric)", f"{sm['events_applied']:,.0f}"])
-    if sm and not math.isnan(sm["events_received"]):
-        applied_rows.append(["events received (service metric)", f"{sm['events_received']:,.0f}"])
-    before, after = (result.get("pg_before") or {}), (result.get("pg_after") or {})
-    per_user = run.get("sizing", {}).get("login_goals_per_api_user", 0)
-    if (
-        result["name"] in ("events", "combined")
-        and before.get("login_progress_sum") is not None
-        and after.get("login_progress_sum") is not None
-        and per_user
-    ):
-        delta = after["login_progress_sum"] - before["login_progress_sum"]
-        expected = ok_login * per_user
-        applied_rows.append(
-            [
-                "login events applied (Σ progress of the seeded login goals ÷ login goals per user)",
-                f"{delta / per_user:,.0f} of {ok_login:,} acknowledged "
-                f"({pct(delta / expected if expected else math.nan)})",
-            ]
-        )
-    upd = table_delta(result, "user_goal_progress", "n_tup_upd")
-    if not math.isnan(upd):
-        applied_rows.append(["rows updated in user_goal_progress", f"{upd:,.0f}"])
-    if applied_rows:
-        lines += ["", "Events sent vs applied:", "", table(["measure", "value"], applied_rows)]
-    return "\n".join(lines)
 
 
 def resources_section(result: dict[str, Any]) -> str:
@@ -302,23 +251,47 @@ def steps_section(result: dict[str, Any]) -> str:
                     fmt(s["p99_ms"]),
                     f"{s['errors']:,}",
                     f"{s.get('server_cpu_percent', math.nan):.0f} %",
+                    fmt(cpu_us_per_event(s), 1),
                     "clean" if s["clean"] else "not clean",
                 ]
             )
     svc, base = best_clean(steps["service"]), best_clean(steps["baseline"])
     ratio = f"{svc / base:.0%}" if base else "–"
+    unit = "request" if result["name"] == "api" else "event"
+    per_call = int(steps.get("events_per_call", 1))
+    calls = f" in calls of {per_call} events" if per_call > 1 else ""
     share = steps.get("min_achieved_share", STEP_RULE.min_achieved_share)
     baseline = steps.get("baseline_server", "do-nothing grpclib server")
     return (
         f"#### Step search (clean = p95 < {steps['p95_limit_ms']:.0f} ms, no errors, ≥ {share * 100:.0f} % "
         f"of the rate; {steps['step_s']:.0f} s per step)\n\n"
-        f"Highest clean rate: service **{svc:,.0f}/s**, {baseline} **{base:,.0f}/s** "
+        f"Highest clean rate{calls}: service **{svc:,.0f}/s**, {baseline} **{base:,.0f}/s** "
         f"(same run) → **{ratio}** of the baseline. A search that stops at its last rate has not found the "
-        "limit.\n\n"
+        f"limit. CPU per {unit}: the server's CPU time over the step ÷ the {unit}s sent in it.\n\n"
         + table(
-            ["server", "target/s", "achieved/s", "p95 ms", "p99 ms", "errors", "server CPU", "verdict"], rows
+            [
+                "server",
+                "target/s",
+                "achieved/s",
+                "p95 ms",
+                "p99 ms",
+                "errors",
+                "server CPU",
+                f"CPU µs per {unit}",
+                "verdict",
+            ],
+            rows,
         )
-        + f"\n\n![step search]({artifacts.chart(result['name'], 'steps')})"
+        + "\n".join(["", *_chart(result, "steps", "step search")])
+    )
+
+
+def _chart(result: dict[str, Any], kind: str, alt: str) -> list[str]:
+    """The chart's image link, when the record has data for it (charts.py draws exactly those)."""
+    return (
+        ["", f"![{alt}]({artifacts.chart(result['name'], kind)})"]
+        if kind in artifacts.charts_of(result)
+        else []
     )
 
 
@@ -337,7 +310,12 @@ def scenario_section(result: dict[str, Any], run: dict[str, Any]) -> str:
         "",
         failures_section(result),
     ]
-    for optional in (events_section(result, run), steps_section(result)):
+    for optional in (
+        events.events_section(result, run),
+        cpu.cpu_section(result, run),
+        cpu.sweep_section(result),
+        steps_section(result),
+    ):
         if optional:
             section += ["", optional]
     section += [
@@ -345,8 +323,7 @@ def scenario_section(result: dict[str, Any], run: dict[str, Any]) -> str:
         "### Server resources",
         "",
         resources_section(result),
-        "",
-        f"![resources]({artifacts.chart(name, 'resources')})",
+        *_chart(result, "resources", "resources"),
         "",
         "### Flushes and service metrics",
         "",
@@ -355,13 +332,10 @@ def scenario_section(result: dict[str, Any], run: dict[str, Any]) -> str:
         "### PostgreSQL",
         "",
         db_section(result),
-        "",
-        "### Over time",
-        "",
-        f"![latency]({artifacts.chart(name, 'latency')})",
-        "",
-        f"![throughput]({artifacts.chart(name, 'throughput')})",
     ]
+    over_time = _chart(result, "latency", "latency") + _chart(result, "throughput", "throughput")
+    if over_time:
+        section += ["", "### Over time", *over_time]
     if result.get("flame_graph"):
         section += ["", f"Profile at mid-run (py-spy): [{result['flame_graph']}]({result['flame_graph']})"]
     return "\n".join(section)

@@ -116,7 +116,7 @@ _POOLS = SummedGauges(
     }
 )
 _BUFFERS = SummedGauges(
-    {"entries": ("challenge_buffer_entries", "Pending (user, goal) entries in the write buffer")}
+    {"entries": ("challenge_buffer_entries", "Pending (user, stat code) entries in the write buffer")}
 )
 REGISTRY.register(_POOLS)
 REGISTRY.register(_BUFFERS)

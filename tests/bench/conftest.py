@@ -30,3 +30,11 @@ def summary() -> dict[str, Any]:
     """k6's --summary-export of the recorded api run."""
     data: dict[str, Any] = json.loads((FIXTURES / "k6-summary-api.json").read_text())
     return data
+
+
+@pytest.fixture
+def batch_run() -> dict[str, Any]:
+    """collected.json of a recorded run of api, events, batch and connections (short steps, 50 and
+    500 connections), its service metrics and samples trimmed."""
+    data: dict[str, Any] = json.loads((FIXTURES / "collected-batch.json").read_text())
+    return data

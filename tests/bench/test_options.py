@@ -8,7 +8,7 @@ import pytest
 
 import options
 
-CHOICES = ("sessions", "api", "events", "combined")
+CHOICES = ("sessions", "api", "events", "batch", "combined", "connections")
 RESULTS = Path("/nonexistent/results")
 
 
@@ -24,7 +24,9 @@ def test_defaults_and_the_quick_profile() -> None:
         600,
         15,
     )
-    assert full.step_rates == tuple(range(250, 3001, 250))
+    assert full.step_rates == ()  # each step search's own rates
+    assert (full.batch_rate, full.batch_size, full.connections) == (10_000, 100, 0)
+    assert full.connection_counts == options.CONNECTION_COUNTS
     assert full.step_search
     quick = parse("--quick", "--scenarios", "api, events")
     assert (quick.scenarios, quick.duration_s, quick.search_scenario_s, quick.step_s) == (
@@ -33,7 +35,6 @@ def test_defaults_and_the_quick_profile() -> None:
         20,
         6,
     )
-    assert quick.step_rates == options.QUICK_STEP_RATES
     assert quick.out.parent == RESULTS
 
 
@@ -65,6 +66,15 @@ def test_knobs_and_the_environment_reach_the_options_and_the_reproduce_line() ->
     assert parse().claim_share == 0.2
 
 
+def test_one_connection_count_is_held_by_every_event_scenario_several_are_compared() -> None:
+    one = parse("--connections", "2000")
+    assert (one.connections, one.connection_counts) == (2000, (2000,))
+    several = parse("--connections", "50,2000", "--batch-rate", "20000", "--batch-size", "250")
+    assert (several.connections, several.connection_counts) == (0, (50, 2000))
+    assert (several.batch_rate, several.batch_size) == (20_000, 250)
+    assert several.config()["connection_counts"] == [50, 2000]
+
+
 @pytest.mark.parametrize(
     ("argv", "environ", "message"),
     [
@@ -75,6 +85,10 @@ def test_knobs_and_the_environment_reach_the_options_and_the_reproduce_line() ->
         (["--duration", "0m"], {}, "bad duration '0m'"),
         (["--step-rates", "500,fast"], {}, "bad --step-rates '500,fast'"),
         (["--step-rates", "0,500"], {}, "bad --step-rates '0,500'"),
+        (["--connections", "50,many"], {}, "bad --connections '50,many'"),
+        (["--connections", "0"], {}, "bad --connections '0'"),
+        (["--batch-size", "1001"], {}, "bad --batch-size 1001"),
+        (["--batch-size", "0"], {}, "bad --batch-size 0"),
         ([], {"CLAIM_SHARE": "lots"}, "bad CLAIM_SHARE 'lots'"),
         ([], {"CLAIM_SHARE": "1.5"}, "bad CLAIM_SHARE '1.5'"),
     ],

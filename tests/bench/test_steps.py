@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
 
 from limits import StepRule
-from steps import Step, best_clean, judge, search
+from steps import Step, best_clean, cpu_us_per_event, judge, search
 
 RULE = StepRule(p95_limit_ms=50, min_achieved_share=0.95, warmup_s=3)
 
@@ -98,3 +99,17 @@ def test_the_search_rises_until_a_step_is_not_clean(
 def test_best_clean_is_zero_without_a_clean_step() -> None:
     assert best_clean([]) == 0.0
     assert best_clean([{"achieved_rate": 480.0, "clean": False}]) == 0.0
+
+
+def test_a_batch_step_counts_events_not_calls() -> None:
+    summary = steady(20.0, 1_000, 0)
+    summary["metrics"]["grpc_req_duration"]["count"] = 1_300  # warm-up calls included
+    step = judge(10_000, 10, summary, RULE, per_call=100)
+    assert (step["achieved_rate"], step["sent"], step["clean"]) == (10_000, 130_000, True)
+    assert not judge(20_000, 10, summary, RULE, per_call=100)["clean"]  # half the rate asked
+
+
+def test_cpu_per_event_divides_the_steps_cpu_by_what_it_sent() -> None:
+    step: dict[str, Any] = {"server_cpu_s": 2.6, "sent": 130_000}
+    assert cpu_us_per_event(step) == pytest.approx(20.0)
+    assert math.isnan(cpu_us_per_event({"sent": 10}))

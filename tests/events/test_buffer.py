@@ -9,18 +9,23 @@ from functools import reduce
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from challenge_service.events.buffer import Batch, Buffer, Entry, Event, merge_into, refold
+from challenge_service.events.buffer import Batch, Buffer, Entry, Event, Key, merge_into, refold
 from challenge_service.rules.progress import Delta, login_delta, stat_delta
 
 USERS = ("u1", "u2", "u3")
-GOALS = {"login": ("l1", "l2"), "kills": ("k1", "k2", "k3"), "wins": ("w1",)}
+KINDS = ("login", "kills", "wins")
+
+
+def _key(kind: str) -> Key:
+    return None if kind == "login" else kind
+
 
 # (event_id, user, kind, value, inc); ids are unique per sequence (index-based, some empty).
 events = st.lists(
     st.tuples(
         st.booleans(),
         st.sampled_from(USERS),
-        st.sampled_from(tuple(GOALS)),
+        st.sampled_from(KINDS),
         st.integers(0, 99),
         st.integers(0, 9),
     ),
@@ -36,24 +41,22 @@ def _fill(buffer: Buffer, sequence: list[tuple[bool, str, str, int, int]], prefi
     for index, (with_id, user, kind, value, inc) in enumerate(sequence):
         delta = _delta(kind, value, inc)
         event_id = f"{prefix}{index}" if with_id else ""
-        buffer.add(Event(event_id, user, GOALS[kind], delta.value, delta.add, delta.inc))
+        buffer.add(Event(event_id, user, _key(kind), delta.value, delta.add, delta.inc))
 
 
 def _expected(sequence: list[tuple[bool, str, str, int, int]], skip: set[int] = frozenset()) -> dict:  # type: ignore[assignment,type-arg]
-    deltas: dict[tuple[str, str], list[Delta]] = {}
+    deltas: dict[tuple[str, Key], list[Delta]] = {}
     for index, (_, user, kind, value, inc) in enumerate(sequence):
-        if index in skip:
-            continue
-        for goal in GOALS[kind]:
-            deltas.setdefault((user, goal), []).append(_delta(kind, value, inc))
+        if index not in skip:
+            deltas.setdefault((user, _key(kind)), []).append(_delta(kind, value, inc))
     return {key: reduce(Delta.merge, ds) for key, ds in deltas.items()}
 
 
-def _as_deltas(batch: Batch) -> dict[tuple[str, str], Delta]:
+def _as_deltas(batch: Batch) -> dict[tuple[str, Key], Delta]:
     return {
-        (user, goal): Delta(value=e.value, add=e.add, inc=e.inc)
-        for user, goals in batch.users.items()
-        for goal, e in goals.items()
+        (user, key): Delta(value=e.value, add=e.add, inc=e.inc)
+        for user, entries in batch.users.items()
+        for key, e in entries.items()
     }
 
 
@@ -107,7 +110,7 @@ async def test_split_keeps_every_event_whole(sequence: list[tuple[bool, str, str
     batch = buffer.take().batch
     first, second = batch.split()
     assert not set(first.users) & set(second.users)
-    merged: dict[str, dict[str, Entry]] = {}
+    merged: dict[str, dict[Key, Entry]] = {}
     merge_into(merged, first.users)
     merge_into(merged, second.users)
     assert merged == batch.users
@@ -118,28 +121,37 @@ async def test_split_keeps_every_event_whole(sequence: list[tuple[bool, str, str
 async def test_duplicate_lookup_and_bound() -> None:
     buffer = Buffer(2, durable=True)
     assert buffer.duplicate("a") is False
-    future = buffer.add(Event("a", "u1", ("g1",), 5, 0, 1))
+    future = buffer.add(Event("a", "u1", "kills", 5, 0, 1))
     assert buffer.duplicate("a") is future
-    assert buffer.has_room(1)
-    assert not buffer.has_room(2)  # an event is admitted only if all its goals fit
-    buffer.add(Event("", "u2", ("g1",), 5, 0, 1))
-    assert not buffer.has_room(1)
+    assert buffer.has_room()
+    buffer.add(Event("", "u2", "kills", 5, 0, 1))
+    assert not buffer.has_room()  # even for an event that would merge: the bound holds strictly
     generation = buffer.take()
-    assert not buffer.has_room(1)  # in-flight entries still count against the bound
+    assert not buffer.has_room()  # in-flight entries still count against the bound
     buffer.done(generation.batch.event_ids())
     buffer.settle()
-    assert buffer.has_room(2)
+    assert buffer.has_room()
     assert buffer.duplicate("a") is True
 
 
+async def test_the_log_is_bounded_too() -> None:
+    buffer = Buffer(3, durable=False)
+    for _ in range(3):
+        buffer.add(Event("", "u1", "kills", 5, 0, 1))  # one entry, three events
+    assert buffer.entries == 1
+    assert not buffer.has_room()
+
+
 async def test_a_batch_is_ready_at_batch_events_or_batch_rows() -> None:
-    buffer = Buffer(100, durable=False, batch_events=3, batch_rows=4)
-    buffer.add(Event("", "u1", ("g1",), None, 1, 1))
+    buffer = Buffer(100, durable=False, batch_events=3, batch_rows=2)
+    buffer.add(Event("", "u1", None, None, 1, 1))
     buffer.wake.clear()
-    buffer.add(Event("", "u1", ("g1",), None, 1, 1))
+    buffer.add(Event("", "u1", None, None, 1, 1))
     assert not buffer.ready and not buffer.wake.is_set()  # merged into one entry, two events
-    buffer.add(Event("", "u1", ("g1",), None, 1, 1))
+    buffer.add(Event("", "u1", None, None, 1, 1))
     assert buffer.ready and buffer.wake.is_set()
     buffer.take()
-    buffer.add(Event("", "u2", ("g1", "g2", "g3", "g4"), 5, 0, 1))  # one event, four entries
+    buffer.add(Event("", "u2", "kills", 5, 0, 1))
+    assert not buffer.ready
+    buffer.add(Event("", "u3", "kills", 5, 0, 1))  # two events, two entries
     assert buffer.ready

@@ -13,18 +13,16 @@ import asyncio
 import itertools
 import os
 import signal
-import subprocess
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-import psycopg
 import pytest
 from grpclib.client import Channel
 
-from tests.helpers.db import seed_many
+from tests.helpers.db import progress_of, seed_many
 from tests.helpers.events import EventClient
-from tests.helpers.process import fresh_ports, service_env, start
+from tests.helpers.process import restart, service_env
 
 pytestmark = pytest.mark.slow
 
@@ -59,25 +57,12 @@ async def _seed(database_url: str) -> None:
     )
 
 
-async def _progress(database_url: str) -> Counter[str]:
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        cursor = await conn.execute(
-            "SELECT user_id, progress FROM user_goal_progress WHERE goal_id = %s", (GOAL,)
-        )
-        return Counter(dict(await cursor.fetchall()))
-
-
-async def _start(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    env.update(fresh_ports())  # the killed process's ports may still be held
-    return await start(env)
-
-
 async def _stream_then_kill(
     env: dict[str, str], tally: Tally, *, after_acks: int | None = None, after_s: float | None = None
 ) -> Round:
     """Start the service, send logins with unique ids from CLIENTS × IN_FLIGHT concurrent callers, and
     SIGKILL the process right after the `after_acks`-th answer (or `after_s` seconds into the stream)."""
-    process = await _start(env)
+    process = await restart(env)
     channels = [Channel("127.0.0.1", int(env["GRPC_PORT"])) for _ in range(CLIENTS)]
     killed = asyncio.Event()
     acked_by_user: Counter[str] = Counter()
@@ -141,9 +126,9 @@ async def test_durable_mode_loses_no_acknowledged_event_across_three_sigkills(da
     env = service_env(database_url, EVENT_ACK_MODE="durable")
     tally = Tally()
     for kill_after in (50, 200, 500):
-        before = await _progress(database_url)
+        before = await progress_of(database_url, GOAL)
         outcome = await _stream_then_kill(env, tally, after_acks=kill_after)
-        found = await _progress(database_url)
+        found = await progress_of(database_url, GOAL)
         applied = sum(found.values()) - sum(before.values())
         print(
             f"\ndurable, SIGKILL after {kill_after} acks: sent {outcome.sent}, acknowledged {outcome.acked},"
@@ -157,7 +142,7 @@ async def test_durable_mode_loses_no_acknowledged_event_across_three_sigkills(da
             assert tally.acked[user] <= found[user] <= tally.sent[user], user
 
     # Restart; the event bus redelivers every event sent (acknowledged or not): each is applied once.
-    process = await _start(env)
+    process = await restart(env)
     try:
         channels = [Channel("127.0.0.1", int(env["GRPC_PORT"])) for _ in range(CLIENTS)]
         clients = [EventClient(channel) for channel in channels]
@@ -177,7 +162,7 @@ async def test_durable_mode_loses_no_acknowledged_event_across_three_sigkills(da
             process.kill()
             process.wait()
     assert process.returncode == 0
-    assert await _progress(database_url) == tally.sent
+    assert await progress_of(database_url, GOAL) == tally.sent
 
 
 async def test_buffered_mode_reports_the_acknowledged_events_a_kill_loses(database_url: str) -> None:
@@ -186,9 +171,9 @@ async def test_buffered_mode_reports_the_acknowledged_events_a_kill_loses(databa
     env = service_env(database_url, EVENT_ACK_MODE="buffered", FLUSH_INTERVAL_MS=str(int(interval_s * 1000)))
     tally = Tally()
     for after_s in (0.5, 0.9, 1.3):
-        before = await _progress(database_url)
+        before = await progress_of(database_url, GOAL)
         outcome = await _stream_then_kill(env, tally, after_s=after_s)
-        found = await _progress(database_url)
+        found = await progress_of(database_url, GOAL)
         lost = sum(max(outcome.acked_by_user[u] - (found[u] - before[u]), 0) for u in USERS)
         rate = outcome.acked / max(outcome.ack_times[-1] - outcome.ack_times[0], 1e-3)
         recent = sum(1 for t in outcome.ack_times if t >= outcome.killed_at - 2 * interval_s)

@@ -1,9 +1,11 @@
 """The flush SQL agrees with `rules.progress` (the specification), on the real database.
 
-Random rows (any status, active or not, claimed, with or without baseline, expiring before, at or after
-the flush time) receive random event sequences flushed at random times across day, week and month
-boundaries — through the real buffer, flusher and SQL on one side and `Delta.merge` + `apply` on the
-other. Every column of every row must end up identical.
+Two players with random rows (any status, active or not, claimed, with or without baseline, expiring
+before, at or after the flush time; some goals without a row at all) receive random event sequences,
+interleaved, flushed at random times across day, week and month boundaries — through the real buffer,
+flusher and SQL (which fans a player's stat update out to every goal of the stat code) on one side and
+`Delta.merge` + `apply` per goal on the other. Every column of every row must end up identical, and no
+row appears.
 """
 
 from __future__ import annotations
@@ -86,12 +88,22 @@ rows = st.builds(
     claimed_at=optional_times,
     expires_at=optional_times,
 )
+PLAYERS = 2
+# A player's rows, one per goal; None: the player has no row for that goal.
+player_rows = st.lists(st.none() | rows, min_size=len(GOALS), max_size=len(GOALS))
+# (player, kind, stat code, value, inc)
 events = st.one_of(
-    st.just(("login", "", 0, 0)),
-    st.tuples(st.just("stat"), st.sampled_from(STAT_CODES), st.integers(0, 40), st.integers(0, 12)),
+    st.tuples(st.integers(0, PLAYERS - 1), st.just("login"), st.just(""), st.just(0), st.just(0)),
+    st.tuples(
+        st.integers(0, PLAYERS - 1),
+        st.just("stat"),
+        st.sampled_from(STAT_CODES),
+        st.integers(0, 40),
+        st.integers(0, 12),
+    ),
 )
 # A step: minutes since the previous flush, then the events buffered before it.
-steps = st.lists(st.tuples(st.integers(0, 36 * 60), st.lists(events, max_size=6)), min_size=1, max_size=4)
+steps = st.lists(st.tuples(st.integers(0, 36 * 60), st.lists(events, max_size=8)), min_size=1, max_size=4)
 
 
 @pytest.fixture(scope="module")
@@ -113,20 +125,25 @@ def _goal_ids(kind: str, code: str) -> tuple[str, ...]:
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(initial=st.lists(rows, min_size=len(GOALS), max_size=len(GOALS)), plan=steps)
+@given(initial=st.lists(player_rows, min_size=PLAYERS, max_size=PLAYERS), plan=steps)
 async def test_flush_sql_equals_python_rules(
     pool: AsyncConnectionPool,
-    initial: list[Progress],
-    plan: list[tuple[int, list[tuple[str, str, int, int]]]],
+    initial: list[list[Progress | None]],
+    plan: list[tuple[int, list[tuple[int, str, str, int, int]]]],
 ) -> None:
-    user = uuid.uuid4().hex
-    expected = {goal.goal_id: start for goal, start in zip(GOALS, initial, strict=True)}
+    players = [uuid.uuid4().hex for _ in range(PLAYERS)]
+    expected = {
+        (player, goal.goal_id): start
+        for player, starts in zip(players, initial, strict=True)
+        for goal, start in zip(GOALS, starts, strict=True)
+        if start is not None
+    }
     async with pool.connection() as conn, conn.cursor() as cursor:
         await cursor.executemany(
             """INSERT INTO user_goal_progress (user_id, goal_id, challenge_id, progress, baseline,
                    status, is_active, assigned_at, completed_at, claimed_at, expires_at)
                VALUES (%s, %s, 'prop', %s, %s, %s, %s, %s, %s, %s, %s)""",
-            [(user, goal_id, *astuple(r)) for goal_id, r in expected.items()],
+            [(*key, *astuple(r)) for key, r in expected.items()],
         )
 
     clock = Clock(T0)
@@ -134,25 +151,30 @@ async def test_flush_sql_equals_python_rules(
     flusher = Flusher(buffer, pool, lambda: CATALOG, clock, interval_s=0.0)
     for minutes, batch in plan:
         clock.now += timedelta(minutes=minutes)
-        deltas: dict[str, list[Delta]] = {}
-        for kind, code, value, inc in batch:
+        deltas: dict[tuple[str, str], list[Delta]] = {}
+        for index, kind, code, value, inc in batch:
+            player = players[index]
             delta = login_delta() if kind == "login" else stat_delta(value, inc)
             for goal_id in _goal_ids(kind, code):
-                deltas.setdefault(goal_id, []).append(delta)
-            buffer.add(Event("", user, _goal_ids(kind, code), delta.value, delta.add, delta.inc))
-        for goal_id, goal_deltas in deltas.items():
+                deltas.setdefault((player, goal_id), []).append(delta)
+            buffer.add(
+                Event("", player, None if kind == "login" else code, delta.value, delta.add, delta.inc)
+            )
+        for (player, goal_id), goal_deltas in deltas.items():
             goal = CATALOG.goal(goal_id)
             assert goal is not None
-            expected[goal_id] = apply(goal, expected[goal_id], reduce(Delta.merge, goal_deltas), clock.now)
+            if (player, goal_id) in expected:  # events never create rows
+                merged = reduce(Delta.merge, goal_deltas)
+                expected[player, goal_id] = apply(goal, expected[player, goal_id], merged, clock.now)
         if not buffer.empty:
             assert await flusher.flush_once()
 
     async with pool.connection() as conn:
         cursor = await conn.execute(
-            """SELECT goal_id, progress, baseline, status, is_active, assigned_at, completed_at,
+            """SELECT user_id, goal_id, progress, baseline, status, is_active, assigned_at, completed_at,
                       claimed_at, expires_at
-               FROM user_goal_progress WHERE user_id = %s""",
-            (user,),
+               FROM user_goal_progress WHERE user_id = ANY(%s)""",
+            (players,),
         )
-        actual = {goal_id: Progress(*values) for goal_id, *values in await cursor.fetchall()}
+        actual = {(user, goal_id): Progress(*values) for user, goal_id, *values in await cursor.fetchall()}
     assert actual == expected

@@ -1,4 +1,4 @@
-"""The flush as one statement (store/flush.py, sql/005_flush_apply.sql), on the real database.
+"""The flush as one statement (store/flush.py, sql/020_flush_by_key.sql), on the real database.
 
 A batch is one COPY in autocommit whose trigger records the event ids and applies the rows. A batch
 holding an event processed before (a redelivery after a restart, or another replica's event) is
@@ -60,9 +60,9 @@ async def test_a_flush_is_one_statement_that_records_ids_and_applies(
     await seed(database_url, "u1", "first-login")
     await seed(database_url, "u2", "first-login")
     buffer, flusher = _flusher(pool)
-    buffer.add(Event("e1", "u1", ("first-login",), None, 1, 1))
-    buffer.add(Event("e2", "u1", ("first-login",), None, 1, 1))
-    buffer.add(Event("e3", "u2", ("first-login",), None, 1, 1))
+    buffer.add(Event("e1", "u1", None, None, 1, 1))
+    buffer.add(Event("e2", "u1", None, None, 1, 1))
+    buffer.add(Event("e3", "u2", None, None, 1, 1))
     before = _statements()
     assert await flusher.flush_once()
     assert _statements() - before == 1
@@ -79,9 +79,9 @@ async def test_a_batch_with_an_event_processed_before_applies_only_the_new_ones(
     async with pool.connection() as conn:  # applied before a restart, or by another replica
         await conn.execute("INSERT INTO processed_events (event_id) VALUES ('old')")
     buffer, flusher = _flusher(pool)
-    buffer.add(Event("old", "u1", ("first-login",), None, 1, 1))
-    buffer.add(Event("new-1", "u1", ("first-login",), None, 1, 1))
-    buffer.add(Event("new-2", "u2", ("first-login",), None, 1, 1))
+    buffer.add(Event("old", "u1", None, None, 1, 1))
+    buffer.add(Event("new-1", "u1", None, None, 1, 1))
+    buffer.add(Event("new-2", "u2", None, None, 1, 1))
     replayed = _replayed()
     assert await flusher.flush_once()
     assert (await row(database_url, "u1", "first-login")).progress == 1  # type: ignore[union-attr]
@@ -98,7 +98,7 @@ async def test_a_batch_of_only_replayed_events_changes_nothing(
     async with pool.connection() as conn:
         await conn.execute("INSERT INTO processed_events (event_id) VALUES ('old')")
     buffer, flusher = _flusher(pool)
-    buffer.add(Event("old", "u1", ("first-login",), None, 1, 1))
+    buffer.add(Event("old", "u1", None, None, 1, 1))
     assert await flusher.flush_once()
     assert (await row(database_url, "u1", "first-login")).progress == 0  # type: ignore[union-attr]
     assert buffer.empty
@@ -121,7 +121,7 @@ async def test_a_connection_opened_after_the_database_dropped_one_gets_the_stagi
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as admin:
         await admin.execute("SELECT pg_terminate_backend(%s)", (dropped,))
     buffer, flusher = _flusher(pool)
-    buffer.add(Event("e1", "u1", ("first-login",), None, 1, 1))
+    buffer.add(Event("e1", "u1", None, None, 1, 1))
     # The first attempt meets the dead connection: a transient failure; the batch waits for the next.
     await eventually(flusher.flush_once, timeout_s=10)
     assert flusher.failures == 1

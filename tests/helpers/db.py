@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -98,3 +99,11 @@ async def fetch(database_url: str, sql: str, *params: Any) -> list[tuple[Any, ..
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
         cursor = await conn.execute(sql, params)
         return await cursor.fetchall()
+
+
+async def progress_of(database_url: str, goal_id: str) -> Counter[str]:
+    """Raw progress of one goal per user."""
+    rows = await fetch(
+        database_url, "SELECT user_id, progress FROM user_goal_progress WHERE goal_id = %s", goal_id
+    )
+    return Counter(dict(rows))

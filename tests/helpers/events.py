@@ -1,4 +1,4 @@
-"""The event side as AGS drives it: the two gRPC methods over a real HTTP/2 channel."""
+"""The event side over a real HTTP/2 channel: the two AGS methods as AGS drives them, and the batch call."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from grpclib.client import Channel
 from challenge_service.app import Service
 from challenge_service.events.proto.accelbyte.iam.account.v1 import account_grpc, account_pb2
 from challenge_service.events.proto.accelbyte.social.statistic.v1 import statistic_grpc, statistic_pb2
+from challenge_service.events.proto.challenge.events.v1 import events_grpc, events_pb2
 
 NAMESPACE = "accelbyte"
 
 
 @dataclass
 class EventClient:
-    """Stubs for the two AGS methods over one real HTTP/2 channel."""
+    """Stubs for the two AGS methods and the batch call over one real HTTP/2 channel."""
 
     channel: Channel
 
@@ -49,6 +50,24 @@ class EventClient:
 
     async def send_stat(self, request: statistic_pb2.StatItemUpdated) -> None:
         await statistic_grpc.StatisticStatItemUpdatedServiceStub(self.channel).OnMessage(request, timeout=15)
+
+    async def publish(self, *events: events_pb2.Event) -> list[tuple[int, str]]:
+        """One batch call; (code, message) per event, in order."""
+        response = await events_grpc.EventIngestStub(self.channel).Publish(
+            events_pb2.PublishRequest(events=events), timeout=15
+        )
+        return [(result.code, result.message) for result in response.results]
+
+
+def login_event(user_id: str, event_id: str = "", namespace: str = "") -> events_pb2.Event:
+    return events_pb2.Event(id=event_id, user_id=user_id, namespace=namespace, login=events_pb2.Login())
+
+
+def stat_event(
+    user_id: str, stat_code: str, value: float, inc: float = 0.0, event_id: str = "", namespace: str = ""
+) -> events_pb2.Event:
+    stat = events_pb2.Stat(stat_code=stat_code, latest_value=value, inc=inc)
+    return events_pb2.Event(id=event_id, user_id=user_id, namespace=namespace, stat=stat)
 
 
 @dataclass

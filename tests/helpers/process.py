@@ -68,6 +68,12 @@ async def start(env: dict[str, str], stderr: int | IO[bytes] = subprocess.DEVNUL
     return process
 
 
+async def restart(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`start` on fresh ports, written into `env`: a killed process's ports may still be held."""
+    env.update(fresh_ports())
+    return await start(env)
+
+
 def kill(process: subprocess.Popen[bytes]) -> None:
     """SIGKILL the process unless it has ended, and reap it."""
     if process.poll() is None:

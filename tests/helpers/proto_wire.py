@@ -8,6 +8,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
+from grpclib.client import Channel, UnaryUnaryMethod
 from grpclib.encoding.base import CodecBase
 
 LOGIN_PATH = "/accelbyte.iam.account.v1.UserAuthenticationUserLoggedInService/OnMessage"
@@ -135,3 +136,13 @@ class RawCodec(CodecBase):
 
     def decode(self, data: bytes, message_type: Any) -> bytes:
         return data
+
+
+async def raw_call(port: int, path: str, body: bytes) -> bytes:
+    """One unary call of `path` with `body` as the message; the reply's bytes."""
+    channel = Channel("127.0.0.1", port, codec=RawCodec())
+    try:
+        reply: bytes = await UnaryUnaryMethod(channel, path, bytes, bytes)(body, timeout=10)
+        return reply
+    finally:
+        channel.close()

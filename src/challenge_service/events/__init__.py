@@ -1,4 +1,4 @@
-"""Event ingestion (SPEC §6–§8): gRPC handlers, the write buffer and the flusher.
+"""Event ingestion: validation, gRPC handlers, the write buffer and the flusher (docs/events.md).
 
 `EventPipeline` wires the three together for `app.py`: servicers to register on the gRPC server, the
 flusher to start, and the first half of the SPEC §2 shutdown (stop accepting, drain, flush).
@@ -22,9 +22,10 @@ from psycopg_pool import AsyncConnectionPool
 
 from challenge_service import metrics
 from challenge_service.catalog import Catalog
+from challenge_service.events.accept import Acceptor
 from challenge_service.events.buffer import Buffer
 from challenge_service.events.flusher import Flusher
-from challenge_service.events.handlers import EventIngest, LoginService, StatService
+from challenge_service.events.handlers import BatchService, EventIngest, LoginService, StatService
 from challenge_service.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -50,11 +51,11 @@ class EventPipeline:
             clock,
             interval_s=settings.flush_interval_s,
         )
-        self.ingest = EventIngest(self.buffer, catalog, settings.namespace, durable=durable)
+        self.ingest = EventIngest(self.buffer, Acceptor(catalog, settings.namespace))
 
     @property
     def servicers(self) -> list[Any]:
-        return [LoginService(self.ingest), StatService(self.ingest)]
+        return [LoginService(self.ingest), StatService(self.ingest), BatchService(self.ingest)]
 
     def start(self) -> None:
         # Read at scrape time: no bookkeeping on the event path.

@@ -1,9 +1,11 @@
-"""The write buffer (SPEC §8): events merged in memory per (user, goal), no database read.
+"""The write buffer: events merged in memory per (user, stat code), no database read.
 
-An accepted event is an `Event`; per (user, goal) the buffer keeps one mutable `Entry` — the fields
-of `rules.progress.Delta` without an allocation per event: a stat event replaces `value` and adds its
-`inc`; a login adds 1 to `add` and `inc`. `tests/events/test_buffer.py` proves the merge equal to
-`Delta.merge`.
+An accepted event is an `Event`. Every goal an event moves gets the same `rules.progress.Delta` — a
+stat update moves every statistic goal with its stat code, a login every login goal — so the buffer
+merges per (user, stat code), a login under the key `None`, and the flush fans each entry out to the
+goals in SQL. Per key it keeps one mutable `Entry` — the fields of `Delta` without an allocation per
+event: a stat event replaces `value` and adds its `inc`; a login adds 1 to `add` and `inc`.
+`tests/events/test_buffer.py` proves the merge equal to `Delta.merge`.
 
 Duplicate event ids. Every event is also appended to the generation's `log`, in arrival order.
 The flush inserts the batch's ids into `processed_events` in its own transaction; normally all are
@@ -31,20 +33,23 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+# Which goals an event moves: the statistic goals of a stat code, or (None) the login goals.
+Key = str | None
+
 
 class Event(msgspec.Struct, frozen=True, gc=False):
-    """A valid event: the same `Delta` (value, add, inc) for each of the user's `goal_ids`."""
+    """A valid event: the same `Delta` (value, add, inc) for each of the user's goals of `key`."""
 
     event_id: str  # "" when the sender gave none: such an event is not deduplicated
     user_id: str
-    goal_ids: tuple[str, ...]  # none: acknowledged and ignored (another namespace, no such goal)
+    key: Key
     value: int | None  # a stat event's latest value; None for a login
     add: int  # logins to add to the raw count
     inc: int  # the increment the event reports (the relative-mode baseline excludes it)
 
 
 class Entry(msgspec.Struct, gc=False):
-    """The events buffered for one (user, goal), merged as `Delta.merge` does."""
+    """The events buffered for one (user, key), merged as `Delta.merge` does."""
 
     value: int | None
     add: int
@@ -61,7 +66,7 @@ RECENT_IDS = 100_000
 class Batch:
     """Entries of some users plus the log of the events that built them, in arrival order."""
 
-    users: dict[str, dict[str, Entry]] = field(default_factory=dict)
+    users: dict[str, dict[Key, Entry]] = field(default_factory=dict)
     log: list[Event] = field(default_factory=list)
     count: int = 0
 
@@ -70,10 +75,10 @@ class Batch:
         names = sorted(self.users)
         first = set(names[: len(names) // 2])
         halves = (Batch(), Batch())
-        for user, goals in self.users.items():
+        for user, entries in self.users.items():
             half = halves[0] if user in first else halves[1]
-            half.users[user] = goals
-            half.count += len(goals)
+            half.users[user] = entries
+            half.count += len(entries)
         for event in self.log:
             (halves[0] if event.user_id in first else halves[1]).log.append(event)
         return halves
@@ -82,36 +87,32 @@ class Batch:
         return [event.event_id for event in self.log if event.event_id]
 
 
-def fold(entries: dict[str, Entry], event: Event) -> int:
+def fold(entries: dict[Key, Entry], event: Event) -> int:
     """Merge `event` into its user's `entries` (in place); return how many entries it created."""
-    value, add, inc = event.value, event.add, event.inc
-    created = 0
-    for goal_id in event.goal_ids:
-        entry = entries.get(goal_id)
-        if entry is None:
-            entries[goal_id] = Entry(value, add, inc)
-            created += 1
-        else:
-            if value is not None:
-                entry.value = value
-            entry.add += add
-            entry.inc += inc
-    return created
+    entry = entries.get(event.key)
+    if entry is None:
+        entries[event.key] = Entry(event.value, event.add, event.inc)
+        return 1
+    if event.value is not None:
+        entry.value = event.value
+    entry.add += event.add
+    entry.inc += event.inc
+    return 0
 
 
-def merge_into(older: dict[str, dict[str, Entry]], newer: dict[str, dict[str, Entry]]) -> int:
+def merge_into(older: dict[str, dict[Key, Entry]], newer: dict[str, dict[Key, Entry]]) -> int:
     """Merge `newer` entries after `older`'s (in place, into `older`); return entries added."""
     added = 0
-    for user, goals in newer.items():
+    for user, entries in newer.items():
         mine = older.get(user)
         if mine is None:
-            older[user] = goals
-            added += len(goals)
+            older[user] = entries
+            added += len(entries)
             continue
-        for goal, entry in goals.items():
-            old = mine.get(goal)
+        for key, entry in entries.items():
+            old = mine.get(key)
             if old is None:
-                mine[goal] = entry
+                mine[key] = entry
                 added += 1
             else:
                 if entry.value is not None:
@@ -124,7 +125,7 @@ def merge_into(older: dict[str, dict[str, Entry]], newer: dict[str, dict[str, En
 def refold(batch: Batch, skip: set[str]) -> None:
     """Rebuild the entries of users touched by a skipped (already processed) event from the log."""
     users = {event.user_id for event in batch.log if event.event_id in skip}
-    rebuilt: dict[str, dict[str, Entry]] = {user: {} for user in users}
+    rebuilt: dict[str, dict[Key, Entry]] = {user: {} for user in users}
     for event in batch.log:
         entries = rebuilt.get(event.user_id)
         if entries is not None and not (event.event_id and event.event_id in skip):
@@ -186,11 +187,11 @@ class Buffer:
     def entries(self) -> int:
         return self._open.batch.count + self.in_flight
 
-    def has_room(self, goals: int) -> bool:
-        """Room for one more event touching `goals` entries, counted as if none merged, so the bound
-        holds strictly: buffered + in-flight entries never exceed `max_entries`."""
+    def has_room(self) -> bool:
+        """Room for one more event, counted as if it did not merge, so the bound holds strictly:
+        buffered + in-flight entries never exceed `max_entries`."""
         batch = self._open.batch
-        return batch.count + self.in_flight + goals <= self.max_entries and len(batch.log) < self.max_entries
+        return batch.count + self.in_flight < self.max_entries and len(batch.log) < self.max_entries
 
     def duplicate(self, event_id: str) -> asyncio.Future[Dropped] | bool:
         """False for a new id; True if already committed; the pending commit's future (durable)."""
@@ -201,7 +202,7 @@ class Buffer:
         return False
 
     def add(self, event: Event) -> asyncio.Future[Dropped] | None:
-        """Buffer one event for its `goal_ids`; return the future of its commit (durable mode)."""
+        """Buffer one event; return the future of its commit (durable mode)."""
         generation = self._open
         batch = generation.batch
         if batch.count == 0 and not batch.log:
@@ -267,7 +268,7 @@ class Buffer:
             older.log.extend(batch.log)
         merge_into(older.users, newer.users)
         older.log.extend(newer.log)
-        older.count = sum(len(goals) for goals in older.users.values())
+        older.count = sum(len(entries) for entries in older.users.values())
         generation.batch = older
         generation.linked.extend(futures)
         generation.dropped |= dropped

@@ -1,9 +1,10 @@
 """The flusher task (SPEC §8): writes the buffer to PostgreSQL, one statement per generation.
 
 Cadence. A generation is flushed once its first event has waited `FLUSH_INTERVAL_MS`, or as soon as
-it holds `FLUSH_BATCH_EVENTS` events (or 5,000 entries), or on shutdown. Flushes never overlap: under
-load a flush ends with the next generation already due, so the next one starts immediately and batches
-grow with the load (group commit); when idle, a lone event waits at most the interval.
+it holds `FLUSH_BATCH_EVENTS` events (or 5,000 entries, one per player and stat code), or on
+shutdown. Flushes never overlap: under load a flush ends with the next generation already due, so the
+next one starts immediately and batches grow with the load (group commit); when idle, a lone event
+waits at most the interval.
 
 Failures. A transient failure (connection lost, pool timeout, deadlock, …) restores the batch into
 the buffer before the newer entries and retries with back-off; durable callers keep waiting for the
@@ -25,8 +26,8 @@ import structlog
 from psycopg_pool import AsyncConnectionPool
 
 from challenge_service import metrics
-from challenge_service.catalog import Catalog
-from challenge_service.events.buffer import Batch, Buffer, refold
+from challenge_service.catalog import Catalog, Goal
+from challenge_service.events.buffer import Batch, Buffer, Key, refold
 from challenge_service.rules.periods import period_end
 from challenge_service.store import flush as sql
 
@@ -57,6 +58,7 @@ class Flusher:
         self.failures = 0
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._goals_of: _Goals | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="flusher")
@@ -171,39 +173,64 @@ class Flusher:
         return len(rows)
 
     def _staging_rows(self, batch: Batch, now: datetime, event_ids: Sequence[str]) -> list[sql.StagingRow]:
-        """Entries sorted by (user, goal) — every writer locks rows in the same order, so two
-        flushers (replicas) never deadlock — with the goal's parameters from the catalog; the first
-        row carries the ids the trigger records."""
-        catalog = self.catalog()
-        columns: dict[str, sql.GoalColumns | None] = {}
-        ids: list[str] | None = list(event_ids) or None
+        """One row per (user, key), the first carrying the header: the ids the trigger records and
+        the parameters of the goals of the batch's keys, from the current catalog. In no particular
+        order: the SQL sorts the rows before it locks any (the order every writer locks in)."""
+        goals = self._goals()
+        keys: set[Key] = set()
         rows: list[sql.StagingRow] = []
-        for user in sorted(batch.users):
-            goals = batch.users[user]
-            for goal_id in sorted(goals):
-                if goal_id in columns:
-                    goal = columns[goal_id]
-                else:
-                    goal = columns[goal_id] = _goal_columns(catalog, goal_id, now)
-                if goal is None:
-                    continue  # removed from the catalog since the event arrived
-                entry = goals[goal_id]
-                rows.append((user, goal_id, entry.value, entry.add, entry.inc, *goal, now, ids))
-                ids = None
+        for user, entries in batch.users.items():
+            for key, e in entries.items():
+                if key not in goals.by_key:
+                    continue  # its goals were removed from the catalog since the event arrived
+                keys.add(key)
+                rows.append((user, key, e.value, e.add, e.inc, None, None, None))
+        if rows:
+            header = sql.goals_header([goals.encoded(key, now) for key in keys])
+            rows[0] = sql.with_header(rows[0], event_ids, now, header)
         return rows
 
+    def _goals(self) -> _Goals:
+        catalog = self.catalog()
+        if self._goals_of is None or self._goals_of.catalog is not catalog:
+            self._goals_of = _Goals(catalog)
+        return self._goals_of
 
-def _goal_columns(catalog: Catalog, goal_id: str, now: datetime) -> sql.GoalColumns | None:
-    goal = catalog.goal(goal_id)
-    if goal is None:
-        return None
-    target = goal.requirement.target_value
-    relative = goal.requirement.progress_mode == "relative"
-    rotation = goal.rotation
-    if rotation is None or not rotation.enabled:
-        rotating, period, reset_progress, allow_reselection = False, None, False, False
-    else:
-        rotating, period = True, period_end(rotation.schedule, now)
-        reset_progress = rotation.on_expiry.reset_progress
-        allow_reselection = rotation.on_expiry.allow_reselection
-    return target, relative, rotating, period, reset_progress, allow_reselection
+
+class _Goals:
+    """One catalog's goals by key, and each key's part of the header, encoded once and again only when
+    the rotation period of one of its goals has ended."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        by_key: dict[Key, list[Goal]] = {}
+        for goal in sorted(catalog.goals, key=lambda g: g.goal_id):
+            key = goal.requirement.stat_code if goal.event_source == "statistic" else None
+            by_key.setdefault(key, []).append(goal)
+        self.by_key = {key: tuple(goals) for key, goals in by_key.items()}
+        # key → (encoded goals, the time they were computed at, the first period end among them)
+        self._encoded: dict[Key, tuple[bytes, datetime, datetime | None]] = {}
+
+    def encoded(self, key: Key, now: datetime) -> bytes:
+        cached = self._encoded.get(key)
+        if cached is not None and cached[1] <= now and (cached[2] is None or now < cached[2]):
+            return cached[0]
+        goals = _key_goals(key, self.by_key[key], now)
+        encoded = sql.encode_key(goals)
+        ends = [end for end in goals.period_ends if end is not None]
+        self._encoded[key] = (encoded, now, min(ends, default=None))
+        return encoded
+
+
+def _key_goals(key: Key, goals: Sequence[Goal], now: datetime) -> sql.KeyGoals:
+    rotations = [goal.rotation if goal.rotation and goal.rotation.enabled else None for goal in goals]
+    return sql.KeyGoals(
+        key=key,
+        goal_ids=[goal.goal_id for goal in goals],
+        targets=[goal.requirement.target_value for goal in goals],
+        relative=[goal.requirement.progress_mode == "relative" for goal in goals],
+        rotating=[rotation is not None for rotation in rotations],
+        period_ends=[period_end(r.schedule, now) if r else None for r in rotations],
+        reset_progress=[bool(r and r.on_expiry.reset_progress) for r in rotations],
+        allow_reselection=[bool(r and r.on_expiry.allow_reselection) for r in rotations],
+    )

@@ -1,20 +1,22 @@
 """The event flush in SQL (SPEC §8): the staging table, the one COPY per flush, event-id dedup.
 
 A flush is one statement on one pooled connection, in autocommit: a binary `COPY` of one row per
-(user, goal) into `flush_staging`, a per-connection TEMPORARY table (`ON COMMIT DELETE ROWS`: no
-catalog churn, no WAL for the staged rows). A statement-level trigger on that table
-(`apply_flush_batch`, sql/005_flush_apply.sql) records the batch's event ids and runs the one
-set-based `UPDATE user_goal_progress … FROM` the staged rows, computing the new state from each
-row's *current* values so replicas writing the same rows stay correct. Statement, trigger and UPDATE
-share one transaction: the COPY commits all of it or none.
+(player, key) — a stat code, or NULL for logins — into `flush_staging`, a per-connection TEMPORARY
+table (`ON COMMIT DELETE ROWS`: no catalog churn, no WAL for the staged rows). A statement-level
+trigger on that table (`apply_flush_by_key`, sql/020_flush_by_key.sql) records the batch's event ids
+and runs the one set-based `UPDATE user_goal_progress … FROM` the staged rows, fanning each row out to
+every goal of its key and computing the new state from each progress row's *current* values, so
+replicas writing the same rows stay correct. Statement, trigger and UPDATE share one transaction: the
+COPY commits all of it or none.
 
-The goal's parameters travel in the staging row (computed in Python from the catalog), so the SQL
-needs no catalog table.
+The batch's header rides on its first row: the event ids, the flush time, and the parameters of the
+goals of the batch's keys (computed in Python from the catalog, as a JSON array the flusher caches per
+key), so the SQL needs no catalog table and a catalog reload applies from the next flush.
 
 `create_staging_table` is the pool's `configure` callback (`store.database.create_pool`): every
 connection the pool opens — REST and the flusher share them, and a reconnect opens a new one — has
 the table before its first use, so a flush keeps no record of which connections have it. The
-migrations must have run first: the table's trigger calls `apply_flush_batch`.
+migrations must have run first: the table's trigger calls `apply_flush_by_key`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, NamedTuple, get_args
 
+import msgspec
 import psycopg
 
 
@@ -35,36 +38,58 @@ class Column(NamedTuple):
 
 # A row of `flush_staging`, one value per column in COPY order. The table's only definition: the DDL,
 # the COPY statement and the binary types below are derived from it. A plain tuple, not a NamedTuple:
-# a flush builds one per (user, goal), and a NamedTuple costs three times as much to build
+# a flush builds one per (player, key), and a NamedTuple costs three times as much to build
 # (bench/micro_event_path.py); nothing reads a row back in Python.
 StagingRow = tuple[
     Annotated[str, Column("user_id", "text", True)],
-    Annotated[str, Column("goal_id", "text", True)],
+    Annotated[str | None, Column("stat_code", "text", False, "the key: a stat code; NULL for logins")],
     Annotated[int | None, Column("value", "bigint", False, "stat goals: the latest value; NULL for logins")],
     Annotated[int, Column("add", "bigint", True, "login goals: logins to add to the raw count")],
     Annotated[int, Column("inc", "bigint", True, "the batch's increments (relative-mode baseline)")],
-    Annotated[int, Column("target", "bigint", True, "requirement.targetValue")],
-    Annotated[bool, Column("relative", "boolean", True, "requirement.progressMode = relative")],
-    Annotated[bool, Column("rotating", "boolean", True, "rotation.enabled")],
+    # The header: first row only, NULL on the others.
     Annotated[
-        datetime | None,
-        Column("period_end", "timestamptz", False, "rotating goals: end of the current period"),
+        str | None, Column("event_ids", "text", False, "header: the batch's event ids, joined by U+001F")
     ],
-    Annotated[bool, Column("reset_progress", "boolean", True, "rotation.onExpiry.resetProgress")],
-    Annotated[bool, Column("allow_reselection", "boolean", True, "rotation.onExpiry.allowReselection")],
+    Annotated[datetime | None, Column("flush_time", "timestamptz", False, "header: the flusher's clock")],
     Annotated[
-        datetime, Column("flush_time", "timestamptz", True, "the flusher's clock: rotation, completed_at")
-    ],
-    Annotated[
-        list[str] | None, Column("event_ids", "text[]", False, "first row only: the batch's event ids")
+        str | None, Column("goals", "text", False, "header: the goals of the batch's keys (JSON, KeyGoals)")
     ],
 ]
 
 
-# The goal's part of a staging row, `target` … `allow_reselection`, the same for all rows of a goal;
-# mypy checks it against `StagingRow` where the flusher splices it into a row. A plain tuple too:
-# splicing a NamedTuple goes through its iterator: 4 % more instructions per event, measured.
-GoalColumns = tuple[int, bool, bool, datetime | None, bool, bool]
+# Between the ids in the header: a control character, which the handlers refuse in an id.
+ID_SEPARATOR = "\x1f"
+
+
+class KeyGoals(msgspec.Struct, frozen=True, gc=False):
+    """The goals of one key (a stat code; None for logins) in goal id order, their parameters as
+    parallel lists: an object of the header's JSON array, whose fields are the record
+    sql/020_flush_by_key.sql reads it into."""
+
+    key: str | None
+    goal_ids: list[str]
+    targets: list[int]  # requirement.targetValue
+    relative: list[bool]  # requirement.progressMode = relative
+    rotating: list[bool]  # rotation.enabled
+    period_ends: list[datetime | None]  # rotating goals: the end of the current period
+    reset_progress: list[bool]  # rotation.onExpiry.resetProgress
+    allow_reselection: list[bool]  # rotation.onExpiry.allowReselection
+
+
+def goals_header(keys: Sequence[bytes]) -> str:
+    """The header's JSON array from the keys' objects, each encoded once (`encode_key`)."""
+    return (b"[" + b",".join(keys) + b"]").decode()
+
+
+def encode_key(goals: KeyGoals) -> bytes:
+    return msgspec.json.encode(goals)
+
+
+def with_header(row: StagingRow, event_ids: Sequence[str], flush_time: datetime, goals: str) -> StagingRow:
+    """`row` (the batch's first) carrying the header: the event ids, the flush time and the goals of
+    the batch's keys (`goals_header`)."""
+    return (row[0], row[1], row[2], row[3], row[4], ID_SEPARATOR.join(event_ids) or None, flush_time, goals)
+
 
 COLUMNS: tuple[Column, ...] = tuple(get_args(annotated)[1] for annotated in get_args(StagingRow))
 
@@ -86,13 +111,13 @@ CREATE TEMPORARY TABLE flush_staging (
 ) ON COMMIT DELETE ROWS;
 CREATE TRIGGER apply_batch AFTER INSERT ON flush_staging
     REFERENCING NEW TABLE AS staged
-    FOR EACH STATEMENT EXECUTE FUNCTION apply_flush_batch();
+    FOR EACH STATEMENT EXECUTE FUNCTION apply_flush_by_key();
 """
 
 _STAGING_TYPES = [column.type for column in COLUMNS]
 _COPY = f"COPY flush_staging ({', '.join(c.name for c in COLUMNS)}) FROM STDIN (FORMAT BINARY)"
 
-# SQLSTATE raised by apply_flush_batch when some of the batch's event ids were processed before.
+# SQLSTATE raised by apply_flush_by_key when some of the batch's event ids were processed before.
 REPLAYED_EVENTS = "CS001"
 
 _RECORD_IDS = """
@@ -116,8 +141,9 @@ def replayed(error: psycopg.Error) -> bool:
 
 
 async def apply_batch(conn: psycopg.AsyncConnection[Any], rows: Sequence[StagingRow]) -> None:
-    """COPY `rows` (sorted by user, goal); the trigger records the first row's `event_ids` and
-    applies the rows. In autocommit this is the whole flush; inside a transaction it is part of it."""
+    """COPY `rows` (the first carries the header); the trigger records the header's event ids and
+    applies the rows. In autocommit this is the whole flush; inside a
+    transaction it is part of it."""
     async with conn.cursor() as cursor, cursor.copy(_COPY) as copy:
         copy.set_types(_STAGING_TYPES)
         for row in rows:
