@@ -43,6 +43,7 @@ async def test_first_call_assigns_every_default_goal(running: RunningService) ->
         "status": "not_started",
         "requirement": {"statCode": "login_count", "operator": ">=", "targetValue": 1},
         "reward": daily["reward"],
+        "rewards": [daily["reward"]],
     }
     assert set(daily["reward"]) == {"type", "rewardId", "quantity"}
     onboarding = body["assignedGoals"][0]

@@ -1,11 +1,16 @@
 """The flush SQL agrees with `rules.progress` (the specification), on the real database.
 
 Two players with random rows (any status, active or not, claimed, with or without baseline, expiring
-before, at or after the flush time; some goals without a row at all) receive random event sequences,
-interleaved, flushed at random times across day, week and month boundaries — through the real buffer,
-flusher and SQL (which fans a player's stat update out to every goal of the stat code) on one side and
-`Delta.merge` + `apply` per goal on the other. Every column of every row must end up identical, and no
-row appears.
+before, at or after the flush time, with or without an owed automatic claim; some goals without a row
+at all) receive random event sequences, interleaved, flushed at random times across day, week and month
+boundaries — through the real buffer, flusher and SQL (which fans a player's stat update out to every
+goal of the stat code) on one side and `Delta.merge` + `apply` per goal on the other. Every column of
+every row must end up identical, and no row appears.
+
+The goals cover every path of the flush: global rotation at 00:00 UTC and in zones (a daily reset at
+02:30 Berlin time on the night its clocks skip 02:00–03:00, a weekly one from Sunday 04:00 in Tokyo),
+per-player periods with and without deactivation, global rotation that deactivates, `autoClaim` goals,
+and a challenge whose time window opens and closes during the plan.
 """
 
 from __future__ import annotations
@@ -27,19 +32,30 @@ from challenge_service.catalog.model import EventSource, ProgressMode, Schedule
 from challenge_service.events.buffer import Buffer, Event
 from challenge_service.events.flusher import Flusher
 from challenge_service.rules.progress import Delta, Progress, apply, login_delta, stat_delta
+from challenge_service.rules.windows import is_live
 from challenge_service.store.database import create_pool
 from challenge_service.store.flush import create_staging_table
-from tests.helpers.catalog import make_goal, make_rotation
+from tests.helpers.catalog import make_goal, make_rotation, per_user_rotation
 from tests.helpers.clock import Clock
 from tests.helpers.db import with_dbname
 
-# Sunday 2024-03-31 20:00 UTC: within a few hours a day, an ISO week and a month all end.
+# Sunday 2024-03-31 20:00 UTC: within a few hours a day, an ISO week and a month all end; that morning
+# (01:00 UTC) central Europe moved its clocks forward.
 T0 = datetime(2024, 3, 31, 20, 0, tzinfo=UTC)
+# The windowed challenge opens 6 h after T0 and ends a day later.
+WINDOW = (T0 + timedelta(hours=6), T0 + timedelta(hours=30))
 STAT_CODES = ("kills", "wins")
 
 
 def _goal(
-    goal_id: str, source: EventSource, target: int, mode: ProgressMode, rotation: Rotation | None = None
+    goal_id: str,
+    source: EventSource,
+    target: int,
+    mode: ProgressMode,
+    rotation: Rotation | None = None,
+    *,
+    auto_claim: bool = False,
+    challenge_id: str = "prop",
 ) -> Goal:
     code = STAT_CODES[len(goal_id) % 2]
     return make_goal(
@@ -49,7 +65,8 @@ def _goal(
         target=target,
         mode=mode,
         rotation=rotation,
-        challenge_id="prop",
+        challenge_id=challenge_id,
+        auto_claim=auto_claim,
     )
 
 
@@ -71,8 +88,42 @@ GOALS = [
     _goal("stat-week", "statistic", 6, "relative", _rotation("weekly", True, True)),
     _goal("stat-month", "statistic", 8, "relative", _rotation("monthly", True, True)),
     _goal("stat-month-abs", "statistic", 8, "absolute", _rotation("monthly", True, False)),
+    # zoned global rotation; one deactivating on expiry
+    _goal(
+        "login-berlin", "login", 2, "relative", make_rotation(reset_time="02:30", timezone="Europe/Berlin")
+    ),
+    _goal(
+        "stat-tokyo-week",
+        "statistic",
+        5,
+        "relative",
+        make_rotation(
+            "weekly", reset_time="04:00", timezone="Asia/Tokyo", week_start="sunday", deactivate=True
+        ),
+    ),
+    # per-player periods: deactivating on expiry (the default), and restarting
+    _goal("login-24h", "login", 2, "relative", per_user_rotation("24h")),
+    _goal("stat-6h", "statistic", 4, "relative", per_user_rotation("6h", deactivate=False)),
+    _goal("stat-2d-keep", "statistic", 3, "relative", per_user_rotation("2d", reset=False, reselect=False)),
+    # auto-claim
+    _goal("login-auto", "login", 1, "relative", _rotation("daily", True, True), auto_claim=True),
+    _goal("stat-auto", "statistic", 6, "absolute", auto_claim=True),
+    _goal("stat-auto-24h", "statistic", 3, "relative", per_user_rotation("24h"), auto_claim=True),
 ]
-CATALOG = Catalog([Challenge(challenge_id="prop", name="prop", goals=tuple(GOALS))])
+# Goals of a challenge that is live only inside WINDOW.
+WINDOWED = [
+    _goal("login-event", "login", 2, "absolute", challenge_id="event"),
+    _goal("stat-event", "statistic", 7, "relative", _rotation("daily", True, True), challenge_id="event"),
+    _goal("stat-event-auto", "statistic", 5, "absolute", auto_claim=True, challenge_id="event"),
+]
+CHALLENGES = [
+    Challenge(challenge_id="prop", name="prop", goals=tuple(GOALS)),
+    Challenge(
+        challenge_id="event", name="event", goals=tuple(WINDOWED), starts_at=WINDOW[0], ends_at=WINDOW[1]
+    ),
+]
+CATALOG = Catalog(CHALLENGES)
+GOALS += WINDOWED
 STATUSES = ("not_started", "in_progress", "completed", "claimed")
 
 times = st.integers(min_value=-72 * 60, max_value=72 * 60).map(lambda m: T0 + timedelta(minutes=m))
@@ -87,6 +138,7 @@ rows = st.builds(
     completed_at=optional_times,
     claimed_at=optional_times,
     expires_at=optional_times,
+    auto_claim_at=st.none() | st.none() | times,
 )
 PLAYERS = 2
 # A player's rows, one per goal; None: the player has no row for that goal.
@@ -119,6 +171,12 @@ async def pool(pg_server: str, template_db: str) -> AsyncIterator[AsyncConnectio
         await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+def _challenge_id(goal_id: str) -> str:
+    goal = CATALOG.goal(goal_id)
+    assert goal is not None
+    return goal.challenge_id
+
+
 def _goal_ids(kind: str, code: str) -> tuple[str, ...]:
     goals = CATALOG.login_goals if kind == "login" else CATALOG.stat_goals(code)
     return tuple(g.goal_id for g in goals)
@@ -141,9 +199,9 @@ async def test_flush_sql_equals_python_rules(
     async with pool.connection() as conn, conn.cursor() as cursor:
         await cursor.executemany(
             """INSERT INTO user_goal_progress (user_id, goal_id, challenge_id, progress, baseline,
-                   status, is_active, assigned_at, completed_at, claimed_at, expires_at)
-               VALUES (%s, %s, 'prop', %s, %s, %s, %s, %s, %s, %s, %s)""",
-            [(*key, *astuple(r)) for key, r in expected.items()],
+                   status, is_active, assigned_at, completed_at, claimed_at, expires_at, auto_claim_at)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+            [(*key, _challenge_id(key[1]), *astuple(r)) for key, r in expected.items()],
         )
 
     clock = Clock(T0)
@@ -165,14 +223,17 @@ async def test_flush_sql_equals_python_rules(
             assert goal is not None
             if (player, goal_id) in expected:  # events never create rows
                 merged = reduce(Delta.merge, goal_deltas)
-                expected[player, goal_id] = apply(goal, expected[player, goal_id], merged, clock.now)
+                live = is_live(CATALOG.require_challenge(goal.challenge_id), clock.now)
+                expected[player, goal_id] = apply(
+                    goal, expected[player, goal_id], merged, clock.now, live=live
+                )
         if not buffer.empty:
             assert await flusher.flush_once()
 
     async with pool.connection() as conn:
         cursor = await conn.execute(
             """SELECT user_id, goal_id, progress, baseline, status, is_active, assigned_at, completed_at,
-                      claimed_at, expires_at
+                      claimed_at, expires_at, auto_claim_at
                FROM user_goal_progress WHERE user_id = ANY(%s)""",
             (players,),
         )
