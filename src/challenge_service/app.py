@@ -355,13 +355,16 @@ def settle_heap() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
 
 
-async def serve(settings: Settings) -> None:
-    """Run until SIGTERM or SIGINT, then shut down in order; SIGHUP reloads the challenge file."""
+async def serve(
+    settings: Settings, *, reconcile: ReconcilePolicy | None = None, auto_claim: AutoClaimPolicy | None = None
+) -> None:
+    """Run until SIGTERM or SIGINT, then shut down in order; SIGHUP reloads the challenge file. The
+    policies pace the background grant tasks (crash tests shorten them)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    service = Service(settings)
+    service = Service(settings, reconcile=reconcile, auto_claim=auto_claim)
     reloads: set[asyncio.Task[None]] = set()
 
     async def reload() -> None:

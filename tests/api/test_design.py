@@ -13,7 +13,7 @@ from challenge_service.rewards import MockRewardClient
 from tests.helpers.api import assert_error
 from tests.helpers.claims import claim, use_mock_rewards
 from tests.helpers.db import fetch, row
-from tests.helpers.design import FRIDAY, MONDAY, SATURDAY, TUESDAY, design_service, events_of
+from tests.helpers.design import FRIDAY, MONDAY, SATURDAY, TUESDAY, design_service, events_of, initialize
 from tests.helpers.service import RunningService, set_clock, user
 
 HOUR = timedelta(hours=1)
@@ -34,13 +34,6 @@ async def listing(running: RunningService, query: str = "", player: str = "p1") 
 
 async def ids(running: RunningService, query: str = "") -> list[str]:
     return [c["challengeId"] for c in await listing(running, query)]
-
-
-async def initialize(running: RunningService, player: str) -> dict[str, Any]:
-    response = await running.http.post(f"{running.base}/v1/challenges/initialize", headers=user(player))
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 async def set_active(
@@ -106,7 +99,7 @@ async def test_goals_show_their_tags_rewards_and_auto_claim(running: RunningServ
     assert wins["reward"] == wins["rewards"][0]
     assert (wins["tags"], wins["autoClaim"]) == (["pvp"], False)
     login = goals["tokyo-login"]
-    assert (login["tags"], login["autoClaim"], login["rewards"]) == ([], True, [login["reward"]])
+    assert (login["tags"], login["autoClaim"], login["reward"]) == ([], True, login["rewards"][0])
     # The Tokyo daily ends at 04:00 Tokyo time, 19:00 UTC.
     assert login["expiresAt"] == "2026-07-04T19:00:00Z"
     assert login["expiresInSeconds"] == 7 * 3600

@@ -11,7 +11,7 @@ from typing import Any
 from grpclib.client import Channel
 
 from tests.helpers.events import EventClient
-from tests.helpers.service import REPO, RunningService, in_process, make_settings
+from tests.helpers.service import REPO, RunningService, in_process, make_settings, user
 
 DESIGN_CATALOG = REPO / "tests" / "fixtures" / "design_challenges.json"
 # The weekend challenge's window is 2026-07-04T00:00Z … 2026-07-06T00:00Z, claimable for 24 h after.
@@ -22,10 +22,18 @@ TUESDAY = datetime(2026, 7, 7, 1, tzinfo=UTC)  # ended, grace over
 
 
 @asynccontextmanager
-async def design_service(database_url: str, **overrides: Any) -> AsyncIterator[RunningService]:
-    settings = make_settings(database_url, challenge_config_path=str(DESIGN_CATALOG), **overrides)
-    async with in_process(settings) as running:
+async def design_service(database_url: str, **options: Any) -> AsyncIterator[RunningService]:
+    """The service on the design catalog; `options` go to `Service` (the background tasks' policies)."""
+    settings = make_settings(database_url, challenge_config_path=str(DESIGN_CATALOG))
+    async with in_process(settings, **options) as running:
         yield running
+
+
+async def initialize(running: RunningService, player: str) -> dict[str, Any]:
+    response = await running.http.post(f"{running.base}/v1/challenges/initialize", headers=user(player))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
 
 
 @asynccontextmanager
