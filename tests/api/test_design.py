@@ -321,5 +321,6 @@ async def test_reads_show_a_per_player_expiry_before_anything_persists_it(runnin
     clock.now = SATURDAY + 24 * HOUR
     [sprint] = await listing(running, "?tags=pvp")
     assert sprint["goals"][0]["isActive"] is False
+    assert (await listing(running, "?tags=pvp&active_only=true"))[0]["goals"] == []
     stored = await row(running.settings.database_url, "p1", "sprint-kills")
     assert stored is not None and stored.is_active  # nothing written by the read

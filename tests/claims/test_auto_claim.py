@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
 import httpx
@@ -23,7 +23,7 @@ from tests.helpers.db import fetch
 from tests.helpers.design import DESIGN_CATALOG, SATURDAY, design_service, events_of, initialize
 from tests.helpers.events import EventClient
 from tests.helpers.process import fresh_ports, http_url, kill, service_env, start
-from tests.helpers.service import set_clock
+from tests.helpers.service import RunningService, set_clock
 from tests.helpers.waiting import eventually
 
 GOAL = ("tokyo-daily", "tokyo-login")  # a login goal with two rewards (GOLD, login-chest), autoClaim
@@ -89,49 +89,54 @@ async def test_a_completed_auto_claim_goal_is_granted_once_per_period_without_a_
         assert len(rewards.grants) == 4
 
 
-async def test_an_owed_claim_waits_out_ags_failures_and_grants_each_reward_once(
-    database_url: str, http: httpx.AsyncClient
-) -> None:
+@pytest.fixture
+async def on_ags(database_url: str, http: httpx.AsyncClient) -> AsyncIterator[tuple[RunningService, FakeAgs]]:
+    """The design service granting through the fake AGS, its clock on SATURDAY, player p1 initialized."""
     with fake_ags() as ags:
         async with design_service(database_url, auto_claim=QUICK) as running:
             use_ags(running, ags, http)
             set_clock(running, SATURDAY)
             await initialize(running, "p1")
-            ags.fail(PLATFORM + "*", 503, times=3)  # the first three grant calls fail, retryably
-            async with events_of(running) as events:
-                await events.login("p1")
-            await eventually(claimed(database_url, "p1"), 10)
-        granted = Counter(request.path.rsplit("/", 2)[-2] for request in ags.applied)
-    assert sum(granted.values()) == 2  # one wallet credit, one fulfillment
+            yield running, ags
+
+
+async def log_in(running: RunningService, player: str) -> None:
+    async with events_of(running) as events:
+        await events.login(player)
+
+
+async def test_an_owed_claim_waits_out_ags_failures_and_grants_each_reward_once(
+    on_ags: tuple[RunningService, FakeAgs], database_url: str
+) -> None:
+    running, ags = on_ags
+    ags.fail(PLATFORM + "*", 503, times=3)  # the first three grant calls fail, retryably
+    await log_in(running, "p1")
+    await eventually(claimed(database_url, "p1"), 10)
+    assert grants_per_player(ags) == Counter({("p1", "credit"): 1, ("p1", "fulfillment"): 1})
     assert [state for _, _, state in await ledger(database_url, "p1")] == ["granted", "granted"]
 
 
 async def test_an_owed_claim_that_ags_refuses_for_good_is_dropped_and_stays_claimable(
-    database_url: str, http: httpx.AsyncClient
+    on_ags: tuple[RunningService, FakeAgs], database_url: str
 ) -> None:
-    with fake_ags() as ags:
-        async with design_service(database_url, auto_claim=QUICK) as running:
-            use_ags(running, ags, http)
-            set_clock(running, SATURDAY)
-            await initialize(running, "p1")
-            ags.fail(PLATFORM + "*", 400, times=1, body={"errorCode": 20002, "errorMessage": "bad request"})
-            async with events_of(running) as events:
-                await events.login("p1")
+    running, ags = on_ags
+    ags.fail(PLATFORM + "*", 400, times=1, body={"errorCode": 20002, "errorMessage": "bad request"})
+    await log_in(running, "p1")
 
-            async def dropped() -> bool:
-                rows = await fetch(
-                    database_url,
-                    "SELECT auto_claim_at FROM user_goal_progress WHERE user_id = 'p1' AND goal_id = %s",
-                    GOAL[1],
-                )
-                return rows[0][0] is None
+    async def dropped() -> bool:
+        rows = await fetch(
+            database_url,
+            "SELECT auto_claim_at FROM user_goal_progress WHERE user_id = 'p1' AND goal_id = %s",
+            GOAL[1],
+        )
+        return rows[0][0] is None
 
-            await eventually(dropped, 5)
-            assert await status(database_url, "p1") == "completed"
-            # The player's own claim grants what is missing.
-            response = await claim(running, *GOAL, user_id="p1")
-            assert response.status_code == 200, response.text
-    assert len(ags.applied) == 2
+    await eventually(dropped, 5)
+    assert await status(database_url, "p1") == "completed"
+    # The player's own claim grants what is missing.
+    response = await claim(running, *GOAL, user_id="p1")
+    assert response.status_code == 200, response.text
+    assert grants_per_player(ags) == Counter({("p1", "credit"): 1, ("p1", "fulfillment"): 1})
 
 
 # -- SIGKILL and replicas --------------------------------------------------------------------------------

@@ -95,7 +95,7 @@ class CatalogEncoder:
             if extra is None
             else self._goal(goal, rows, expiry)[:-1] + extra(goal) + b"}"
             for goal in challenge.goals
-            if not active_only or (goal.goal_id in rows and rows[goal.goal_id].is_active)
+            if not active_only or _shown_active(goal, rows.get(goal.goal_id), expiry.now)
         ]
         prefix = self._challenge_prefix[challenge.challenge_id][state(challenge, expiry.now)]
         return b"".join((prefix, b",".join(goals), b"]}"))
@@ -128,6 +128,11 @@ class CatalogEncoder:
 
 
 _BOOL = {True: "true", False: "false"}
+
+
+def _shown_active(goal: Goal, row: Progress | None, now: datetime) -> bool:
+    """Active as the player is shown it: a period that ended and deactivates the goal counts as over."""
+    return row is not None and row.is_active and rotate(goal, row, now).is_active
 
 
 def _challenge_prefix(challenge: Challenge, current: str) -> bytes:
