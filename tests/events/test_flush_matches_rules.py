@@ -74,7 +74,8 @@ def _rotation(schedule: Schedule, reset: bool, reselect: bool) -> Rotation:
     return make_rotation(schedule, reset=reset, reselect=reselect)
 
 
-GOALS = [
+# Goals using only the reference's keys: the flush runs its plain statement for these.
+REFERENCE_GOALS = [
     _goal("login-abs", "login", 3, "absolute"),
     _goal("login-rel", "login", 2, "relative"),
     _goal("login-day", "login", 2, "relative", _rotation("daily", True, True)),
@@ -88,6 +89,9 @@ GOALS = [
     _goal("stat-week", "statistic", 6, "relative", _rotation("weekly", True, True)),
     _goal("stat-month", "statistic", 8, "relative", _rotation("monthly", True, True)),
     _goal("stat-month-abs", "statistic", 8, "absolute", _rotation("monthly", True, False)),
+]
+# ... and with the design keys: the full statement.
+DESIGN_GOALS = [
     # zoned global rotation; one deactivating on expiry
     _goal(
         "login-berlin", "login", 2, "relative", make_rotation(reset_time="02:30", timezone="Europe/Berlin")
@@ -116,14 +120,21 @@ WINDOWED = [
     _goal("stat-event", "statistic", 7, "relative", _rotation("daily", True, True), challenge_id="event"),
     _goal("stat-event-auto", "statistic", 5, "absolute", auto_claim=True, challenge_id="event"),
 ]
-CHALLENGES = [
-    Challenge(challenge_id="prop", name="prop", goals=tuple(GOALS)),
-    Challenge(
-        challenge_id="event", name="event", goals=tuple(WINDOWED), starts_at=WINDOW[0], ends_at=WINDOW[1]
+CATALOGS = {
+    "reference-keys": Catalog([Challenge(challenge_id="prop", name="prop", goals=tuple(REFERENCE_GOALS))]),
+    "design-keys": Catalog(
+        [
+            Challenge(challenge_id="prop", name="prop", goals=(*REFERENCE_GOALS, *DESIGN_GOALS)),
+            Challenge(
+                challenge_id="event",
+                name="event",
+                goals=tuple(WINDOWED),
+                starts_at=WINDOW[0],
+                ends_at=WINDOW[1],
+            ),
+        ]
     ),
-]
-CATALOG = Catalog(CHALLENGES)
-GOALS += WINDOWED
+}
 STATUSES = ("not_started", "in_progress", "completed", "claimed")
 
 times = st.integers(min_value=-72 * 60, max_value=72 * 60).map(lambda m: T0 + timedelta(minutes=m))
@@ -141,8 +152,6 @@ rows = st.builds(
     auto_claim_at=st.none() | st.none() | times,
 )
 PLAYERS = 2
-# A player's rows, one per goal; None: the player has no row for that goal.
-player_rows = st.lists(st.none() | rows, min_size=len(GOALS), max_size=len(GOALS))
 # (player, kind, stat code, value, inc)
 events = st.one_of(
     st.tuples(st.integers(0, PLAYERS - 1), st.just("login"), st.just(""), st.just(0), st.just(0)),
@@ -171,59 +180,59 @@ async def pool(pg_server: str, template_db: str) -> AsyncIterator[AsyncConnectio
         await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def _challenge_id(goal_id: str) -> str:
-    goal = CATALOG.goal(goal_id)
-    assert goal is not None
-    return goal.challenge_id
-
-
-def _goal_ids(kind: str, code: str) -> tuple[str, ...]:
-    goals = CATALOG.login_goals if kind == "login" else CATALOG.stat_goals(code)
+def _goal_ids(catalog: Catalog, kind: str, code: str) -> tuple[str, ...]:
+    goals = catalog.login_goals if kind == "login" else catalog.stat_goals(code)
     return tuple(g.goal_id for g in goals)
 
 
+@pytest.mark.parametrize("keys", CATALOGS)
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(initial=st.lists(player_rows, min_size=PLAYERS, max_size=PLAYERS), plan=steps)
+@given(data=st.data())
 async def test_flush_sql_equals_python_rules(
-    pool: AsyncConnectionPool,
-    initial: list[list[Progress | None]],
-    plan: list[tuple[int, list[tuple[int, str, str, int, int]]]],
+    pool: AsyncConnectionPool, keys: str, data: st.DataObject
 ) -> None:
+    catalog = CATALOGS[keys]
+    goals = catalog.goals
+    # A player's rows, one per goal; None: the player has no row for that goal.
+    player_rows = st.lists(st.none() | rows, min_size=len(goals), max_size=len(goals))
+    initial = data.draw(st.lists(player_rows, min_size=PLAYERS, max_size=PLAYERS), label="initial")
+    plan = data.draw(steps, label="plan")
     players = [uuid.uuid4().hex for _ in range(PLAYERS)]
-    expected = {
-        (player, goal.goal_id): start
-        for player, starts in zip(players, initial, strict=True)
-        for goal, start in zip(GOALS, starts, strict=True)
+    starts = {
+        (player, goal): start
+        for player, player_starts in zip(players, initial, strict=True)
+        for goal, start in zip(goals, player_starts, strict=True)
         if start is not None
     }
+    expected = {(player, goal.goal_id): start for (player, goal), start in starts.items()}
     async with pool.connection() as conn, conn.cursor() as cursor:
         await cursor.executemany(
             """INSERT INTO user_goal_progress (user_id, goal_id, challenge_id, progress, baseline,
                    status, is_active, assigned_at, completed_at, claimed_at, expires_at, auto_claim_at)
                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-            [(*key, _challenge_id(key[1]), *astuple(r)) for key, r in expected.items()],
+            [(player, goal.goal_id, goal.challenge_id, *astuple(r)) for (player, goal), r in starts.items()],
         )
 
     clock = Clock(T0)
     buffer = Buffer(10_000, durable=False)
-    flusher = Flusher(buffer, pool, lambda: CATALOG, clock, interval_s=0.0)
+    flusher = Flusher(buffer, pool, lambda: catalog, clock, interval_s=0.0)
     for minutes, batch in plan:
         clock.now += timedelta(minutes=minutes)
         deltas: dict[tuple[str, str], list[Delta]] = {}
         for index, kind, code, value, inc in batch:
             player = players[index]
             delta = login_delta() if kind == "login" else stat_delta(value, inc)
-            for goal_id in _goal_ids(kind, code):
+            for goal_id in _goal_ids(catalog, kind, code):
                 deltas.setdefault((player, goal_id), []).append(delta)
             buffer.add(
                 Event("", player, None if kind == "login" else code, delta.value, delta.add, delta.inc)
             )
         for (player, goal_id), goal_deltas in deltas.items():
-            goal = CATALOG.goal(goal_id)
+            goal = catalog.goal(goal_id)
             assert goal is not None
             if (player, goal_id) in expected:  # events never create rows
                 merged = reduce(Delta.merge, goal_deltas)
-                live = is_live(CATALOG.require_challenge(goal.challenge_id), clock.now)
+                live = is_live(catalog.require_challenge(goal.challenge_id), clock.now)
                 expected[player, goal_id] = apply(
                     goal, expected[player, goal_id], merged, clock.now, live=live
                 )
