@@ -1,4 +1,4 @@
-"""SPEC §8 guarantees with the real service: durable acks, back-pressure, flush failures and recovery,
+"""Buffering with the real service: durable acks, back-pressure, flush failures and recovery,
 a bad row, shutdown, two replicas on one database, and a SIGKILL right after the answers."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Overload (issue 6): far more events than the flusher can absorb, in durable mode.
+"""Overload: far more events than the flusher can absorb, in durable mode.
 
 The flusher is made the bottleneck deterministically: a separate connection holds a row lock on one
 player's progress row for a while, so the flush that reaches that row blocks and the buffer fills up

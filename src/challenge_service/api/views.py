@@ -99,7 +99,7 @@ class CatalogEncoder:
                 f'"claimedAt":"","isActive":false,"expiresAt":"{expires_at}","expiresInSeconds":{expires_in}}}'
             )
         else:
-            # Reads show a due rotation reset before it is persisted (SPEC §7).
+            # Reads show a due rotation reset before it is persisted.
             row = rotate(goal, stored, now)
             dynamic = (
                 f'"progress":{displayed(goal, row)},"status":"{row.status}","locked":{_BOOL[is_locked]},'

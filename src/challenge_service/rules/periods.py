@@ -1,4 +1,4 @@
-"""Global rotation periods in UTC (SPEC §7): a day, an ISO week starting Monday, a calendar month."""
+"""Global rotation periods in UTC: a day, an ISO week starting Monday, a calendar month."""
 
 from __future__ import annotations
 
