@@ -81,7 +81,7 @@ lock: $(STAMP)
 proto: $(STAMP)
 	bash proto/generate.sh
 
-# Load benchmark (SPEC §10; docs/performance.md). Everything it starts it stops again; results go to
+# Load benchmark (docs/performance.md). Everything it starts it stops again; results go to
 # bench/results/<timestamp>/report.md. Knobs: SCENARIO(S)=sessions|api|events|batch|combined|connections
 # (comma list), VUS, EVENT_RATE, REQUEST_RATE, BATCH_RATE, BATCH_SIZE, CONNECTIONS, DURATION (per
 # scenario, e.g. 10m), ACK_MODE=durable|buffered, QUICK=1 (≈ 2 minutes), PROFILE=1 (py-spy flame

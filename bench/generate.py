@@ -45,7 +45,7 @@ RANDOM_SELECT_COUNT = 5
 BATCH_SELECT_COUNT = 3
 CLAIM_ATTEMPT_SHARE = 0.3
 POOL_SAFETY = 1.3
-ACTIVE_GOALS_PER_USER = 10  # issue 3: GET challenges "for users with 10 active goals"
+ACTIVE_GOALS_PER_USER = 10  # the api scenario's GET challenges is measured for players with 10 active goals
 COMPLETED_SLOTS = 5  # of those, completed and claimable (the api scenario's claims use them up)
 MIN_API_USERS = 1000
 # Share of the api scenario's requests that are claims; the environment's CLAIM_SHARE overrides it.

@@ -1,4 +1,4 @@
-"""Slowloris-style idle connections do not exhaust the server (issue 6, bad input): hundreds of TCP
+"""Slowloris-style idle connections do not exhaust the server: hundreds of TCP
 connections that send nothing, half a request line or half an HTTP/2 preface leave REST and gRPC
 answering normal callers promptly."""
 

@@ -1,4 +1,4 @@
-// Unary AGS events over plaintext gRPC (SPEC §6), built from our own proto files with k6/net/grpc.
+// Unary AGS events over plaintext gRPC (docs/events.md), built from our own proto files with k6/net/grpc.
 import grpc from 'k6/net/grpc';
 import { check } from 'k6';
 import exec from 'k6/execution';

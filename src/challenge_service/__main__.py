@@ -83,7 +83,7 @@ def _migrate(dry_run: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="challenge-service", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="run REST + gRPC (settings from the environment, SPEC §2)")
+    commands.add_parser("serve", help="run REST + gRPC (settings from the environment, docs/operations.md)")
     check = commands.add_parser("check-config", help="validate a challenges.json without starting")
     check.add_argument("path", nargs="?", default=os.environ.get("CHALLENGE_CONFIG_PATH", "challenges.json"))
     migrate = commands.add_parser(

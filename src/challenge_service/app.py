@@ -1,8 +1,8 @@
 """Wiring and lifecycle: settings → database → catalog → HTTP + gRPC in one event loop → shutdown.
 
-Start-up order: embedded PostgreSQL (dev), migrations, pool, then the servers. Shutdown follows SPEC
-§2: stop accepting gRPC events, let in-flight calls finish, flush, stop HTTP, close the pool — each
-step bounded so the whole stop fits in `SHUTDOWN_BUDGET_S`.
+Start-up order: embedded PostgreSQL (dev), migrations, pool, then the servers. Shutdown: stop
+accepting gRPC events, let in-flight calls finish, flush, stop HTTP, close the pool — each step bounded
+so the whole stop fits in `SHUTDOWN_BUDGET_S`.
 """
 
 from __future__ import annotations
@@ -299,7 +299,7 @@ class Service:
         )
 
     async def stop(self) -> None:
-        """Stop in SPEC §2 order; every step runs even if an earlier one failed or timed out."""
+        """Stop in the order above; every step runs even if an earlier one failed or timed out."""
         if self._watch_task is not None:
             self._watch_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -1,4 +1,4 @@
-"""Demo client: `challenge-service demo …` plays one player against a running service (SPEC §5, §6).
+"""Demo client: `challenge-service demo …` plays one player against a running service.
 
 Works against `make run` out of the box: REST on http://localhost:8000/challenge with the mock-auth
 header `X-Mock-User-Id`, gRPC events on localhost:6565. A walk through one goal, from event to claim:

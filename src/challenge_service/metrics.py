@@ -1,4 +1,4 @@
-"""Prometheus metrics (SPEC §9): defined once here, incremented where things happen.
+"""Prometheus metrics (docs/operations.md#metrics): defined once here, incremented where things happen.
 
 Names use the `challenge_` prefix. Label values are bounded: route templates (not raw paths), gRPC
 method names, fixed outcome/reason words.

@@ -109,7 +109,7 @@ class Settings:
     # a long interval, busy periods get short waits instead of the whole interval.
     flush_batch_events: int = 50
     buffer_max_entries: int = 50_000
-    # How long processed event ids are kept for deduplication (SPEC §6: at least 24 h).
+    # How long processed event ids are kept for deduplication (at least 24 h: AGS redelivers within a day).
     event_dedup_hours: int = 24
     # Rotating progress rows whose period ended more than this many days ago are deleted by the
     # retention task (claimed rows of non-reselectable goals are kept: see retention.py).

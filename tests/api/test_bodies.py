@@ -1,4 +1,4 @@
-"""Request bodies (SPEC §5): snake_case or camelCase, unknown keys ignored, strict types, bounded sizes."""
+"""Request bodies: snake_case or camelCase, unknown keys ignored, strict types, bounded sizes."""
 
 from __future__ import annotations
 

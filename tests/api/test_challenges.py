@@ -1,4 +1,4 @@
-"""GET /v1/challenges and /v1/challenges/{id}: the catalog merged with the player's rows (SPEC §5, §7)."""
+"""GET /v1/challenges and /v1/challenges/{id}: the catalog merged with the player's rows."""
 
 from __future__ import annotations
 

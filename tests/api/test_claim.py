@@ -1,4 +1,4 @@
-"""`POST /v1/challenges/{cid}/goals/{gid}/claim` over real HTTP on a real database (SPEC §5 claim)."""
+"""`POST /v1/challenges/{cid}/goals/{gid}/claim` over real HTTP on a real database."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ async def test_players_do_not_share_claims(running: RunningService, rewards: Moc
     assert [g.user_id for g in rewards.grants] == ["p1", "p2"]
 
 
-# -- every refusal, in SPEC order ------------------------------------------------------------------------
+# -- every refusal, in the documented order -------------------------------------------------------------
 
 
 async def test_unknown_challenge_and_goal_are_404(running: RunningService, rewards: MockRewardClient) -> None:

@@ -1,4 +1,4 @@
-"""Exactly one grant per goal per period, whatever the concurrency (SPEC §5 claim)."""
+"""Exactly one grant per goal per period, whatever the concurrency."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""POST /v1/challenges/initialize over real HTTP on a real database (SPEC §5, §7)."""
+"""POST /v1/challenges/initialize over real HTTP on a real database."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GET /v1/challenges/{cid}/rotation (SPEC §5, §7): global UTC periods, day / Monday week / month."""
+"""GET /v1/challenges/{cid}/rotation: global UTC periods, day / Monday week / month."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""POST …/goals/batch-select and …/goals/random-select (SPEC §5)."""
+"""POST …/goals/batch-select and …/goals/random-select."""
 
 from __future__ import annotations
 

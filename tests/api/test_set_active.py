@@ -1,4 +1,4 @@
-"""PUT /v1/challenges/{cid}/goals/{gid}/active (SPEC §5)."""
+"""PUT /v1/challenges/{cid}/goals/{gid}/active."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ both ways, so neither can change alone."""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import msgspec
@@ -202,6 +203,31 @@ def test_links_point_at_files_inside_the_repository(page: Path) -> None:
         assert resolved.exists(), f"{page.name}: {target} does not exist"
         if fragment and resolved.suffix == ".md":
             assert fragment in anchors(resolved), f"{page.name}: {target} names no heading"
+
+
+# Migrations already applied by earlier versions are checksummed by the runner: editing even a comment
+# would stop every existing database at start-up, so their old references stay.
+APPLIED_MIGRATIONS = {f"sql/00{n}_" for n in range(1, 6)}
+
+
+def shipped_text_files() -> list[str]:
+    listed = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True)
+    return [
+        name
+        for name in listed.stdout.splitlines()
+        if name != "tests/docs/test_docs.py"  # holds the pattern itself
+        and not any(name.startswith(prefix) for prefix in APPLIED_MIGRATIONS)
+        and (REPO / name).suffix not in {".png", ".svg", ".ico"}
+    ]
+
+
+def test_shipped_files_name_nothing_outside_the_repository() -> None:
+    found = [
+        f"{name}: {match.group()}"
+        for name in shipped_text_files()
+        if (match := OUTSIDE.search((REPO / name).read_text(errors="replace")))
+    ]
+    assert found == []
 
 
 def test_the_link_checker_catches_what_it_should(tmp_path: Path) -> None:

@@ -15,26 +15,14 @@ from grpclib.client import Channel
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError
 
-from challenge_service.events import EventPipeline
 from challenge_service.events.handlers import ACK_TIMEOUT_S, MAX_BATCH_EVENTS
 from challenge_service.events.proto.challenge.events.v1 import events_pb2
 from challenge_service.store.embedded import EmbeddedPostgres
-from tests.helpers.db import row, seed
-from tests.helpers.events import NAMESPACE, EventClient, Started, StartService, login_event, stat_event
+from tests.helpers.db import progress, row, seed
+from tests.helpers.events import NAMESPACE, EventClient, StartService, login_event, stat_event
 from tests.helpers.waiting import eventually
 
 OK, INVALID, EXHAUSTED, UNAVAILABLE = 0, 3, 8, 14
-
-
-def _pipeline(started: Started) -> EventPipeline:
-    events = started.service._events
-    assert events is not None
-    return events
-
-
-async def _progress(url: str, user: str, goal: str) -> int | None:
-    stored = await row(url, user, goal)
-    return None if stored is None else stored.progress
 
 
 async def _unary_outcome(client: EventClient, event: events_pb2.Event) -> tuple[int, str]:
@@ -120,11 +108,11 @@ async def test_a_mixed_batch_applies_the_valid_events_before_answering(start_ser
     )
     assert [code for code, _ in results] == [OK, INVALID, OK, INVALID, OK, OK, OK]
     # Durable mode: answered after the commit, so the rows are final now.
-    assert await _progress(url, "u1", "first-login") == 1
+    assert await progress(url, "u1", "first-login") == 1
     kills = await row(url, "u1", "first-100-kills")
     assert kills is not None and (kills.progress, kills.status) == (120, "completed")
-    assert await _progress(url, "u2", "career-500-headshots") == 7
-    assert await _progress(url, "u3", "first-login") == 0
+    assert await progress(url, "u2", "career-500-headshots") == 7
+    assert await progress(url, "u3", "first-login") == 0
 
 
 async def test_duplicate_ids_within_a_batch_across_batches_and_across_paths_apply_once(
@@ -137,16 +125,16 @@ async def test_duplicate_ids_within_a_batch_across_batches_and_across_paths_appl
         login_event("u1", "d-1"), login_event("u1", "d-1"), login_event("u1", "d-2"), login_event("u1")
     )
     assert [code for code, _ in first] == [OK, OK, OK, OK]
-    assert await _progress(url, "u1", "first-login") == 3  # d-1 once, d-2, and the one without id
+    assert await progress(url, "u1", "first-login") == 3  # d-1 once, d-2, and the one without id
     again = await svc.client.publish(
         login_event("u1", "d-1"), login_event("u1", "d-2"), login_event("u1", "d-3")
     )
     assert [code for code, _ in again] == [OK, OK, OK]
-    assert await _progress(url, "u1", "first-login") == 4
+    assert await progress(url, "u1", "first-login") == 4
     await svc.client.login("u1", event_id="d-3")  # the AGS call with an id the batch applied
     await svc.client.login("u1", event_id="d-4")
     assert await svc.client.publish(login_event("u1", "d-4")) == [(OK, "")]  # and the other way round
-    assert await _progress(url, "u1", "first-login") == 5
+    assert await progress(url, "u1", "first-login") == 5
 
 
 async def test_an_id_applied_before_a_restart_is_not_applied_again(start_service: StartService) -> None:
@@ -156,7 +144,7 @@ async def test_an_id_applied_before_a_restart_is_not_applied_again(start_service
     await a.stop()
     b = await start_service()  # a fresh process knows the id only from processed_events
     assert await b.client.publish(login_event("u1", "r-1"), login_event("u1", "r-2")) == [(OK, ""), (OK, "")]
-    assert await _progress(b.database_url, "u1", "first-login") == 2
+    assert await progress(b.database_url, "u1", "first-login") == 2
 
 
 @pytest.mark.parametrize("count", [0, MAX_BATCH_EVENTS + 1])
@@ -167,7 +155,7 @@ async def test_an_empty_or_oversized_batch_is_refused_whole(start_service: Start
         await svc.client.publish(*(login_event("u1") for _ in range(count)))
     assert caught.value.status == Status.INVALID_ARGUMENT
     assert caught.value.message == f"a batch holds 1 to 1,000 events, got {count:,}"
-    assert await _progress(svc.database_url, "u1", "first-login") == 0
+    assert await progress(svc.database_url, "u1", "first-login") == 0
 
 
 async def test_a_full_batch_of_the_largest_events_is_accepted(start_service: StartService) -> None:
@@ -211,7 +199,7 @@ async def test_back_pressure_part_way_through_a_batch_keeps_the_accepted_events_
     assert [code for code, _ in results] == [OK, OK, EXHAUSTED, EXHAUSTED, INVALID, OK, OK, EXHAUSTED]
     assert results[2][1] == "event buffer is full; retry later"
     await svc.stop()  # shutdown flushes what was accepted
-    applied = {user: await _progress(url, user, "complete-tutorial") for user in users}
+    applied = {user: await progress(url, user, "complete-tutorial") for user in users}
     assert applied == {"bp0": 1, "bp1": 1, "bp2": 1, "bp3": 0, "bp4": 0, "bp5": 0}
 
 
@@ -239,34 +227,34 @@ async def test_database_outage_answers_unavailable_per_event_and_a_retry_applies
 
     async def applied() -> bool:
         try:
-            return await _progress(url, "u1", "first-login") == 1
+            return await progress(url, "u1", "first-login") == 1
         except psycopg.OperationalError:
             return False
 
     await eventually(applied, timeout_s=30)
-    assert await _progress(url, "u1", "first-100-kills") == 30
+    assert await progress(url, "u1", "first-100-kills") == 30
     retry = await svc.client.publish(*batch)  # the client retries the whole call: applied once
     assert [code for code, _ in retry] == [OK, OK, INVALID, OK]
-    assert await _progress(url, "u1", "first-login") == 1
+    assert await progress(url, "u1", "first-login") == 1
 
 
 async def test_buffered_mode_answers_before_the_flush(start_service: StartService) -> None:
     svc = await start_service(event_ack_mode="buffered", flush_interval_ms=60_000)
     await seed(svc.database_url, "u1", "first-login")
     assert await svc.client.publish(login_event("u1", "b-1")) == [(OK, "")]
-    assert await _progress(svc.database_url, "u1", "first-login") == 0
+    assert await progress(svc.database_url, "u1", "first-login") == 0
     await svc.stop()
-    assert await _progress(svc.database_url, "u1", "first-login") == 1
+    assert await progress(svc.database_url, "u1", "first-login") == 1
 
 
 async def test_a_call_arriving_during_shutdown_is_refused_whole(start_service: StartService) -> None:
     svc = await start_service()
     await seed(svc.database_url, "u1", "first-login")
-    _pipeline(svc).ingest.stop_accepting()
+    svc.pipeline.ingest.stop_accepting()
     with pytest.raises(GRPCError) as caught:
         await svc.client.publish(login_event("u1"))
     assert caught.value.status == Status.UNAVAILABLE
-    assert await _progress(svc.database_url, "u1", "first-login") == 0
+    assert await progress(svc.database_url, "u1", "first-login") == 0
 
 
 async def test_concurrent_calls_on_many_connections_are_all_applied(start_service: StartService) -> None:
@@ -287,4 +275,4 @@ async def test_concurrent_calls_on_many_connections_are_all_applied(start_servic
         for client in clients:
             client.channel.close()
     assert all(result == [(OK, "")] * len(users) for result in rounds)
-    assert all([await _progress(url, user, "first-login") == len(clients) for user in users])
+    assert all([await progress(url, user, "first-login") == len(clients) for user in users])

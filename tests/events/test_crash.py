@@ -1,4 +1,4 @@
-"""SPEC §8 under `kill -9`: the real command, concurrent event clients, SIGKILL mid-stream, restart.
+"""Durability under `kill -9`: the real command, concurrent event clients, SIGKILL mid-stream, restart.
 
 Durable mode: every event whose call returned OK is in the database after the kill, three times at
 different moments, and a redelivery of everything sent after the last restart is applied exactly once.

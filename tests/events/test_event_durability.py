@@ -1,4 +1,4 @@
-"""SPEC §8 guarantees with the real service: durable acks, back-pressure, flush failures and recovery,
+"""Buffering with the real service: durable acks, back-pressure, flush failures and recovery,
 a bad row, shutdown, two replicas on one database, and a SIGKILL right after the answers."""
 
 from __future__ import annotations
@@ -16,25 +16,13 @@ from grpclib.client import Channel
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError
 
-from challenge_service.events import EventPipeline
 from challenge_service.events.buffer import Event
 from challenge_service.store import flush as flush_sql
 from challenge_service.store.embedded import EmbeddedPostgres
-from tests.helpers.db import row, seed, seed_many
-from tests.helpers.events import EventClient, Started, StartService
+from tests.helpers.db import progress, row, seed, seed_many
+from tests.helpers.events import EventClient, StartService
 from tests.helpers.process import fresh_ports, service_env, serving
 from tests.helpers.waiting import eventually
-
-
-def _events(started: Started) -> EventPipeline:
-    events = started.service._events
-    assert events is not None
-    return events
-
-
-async def _progress(url: str, user: str, goal: str) -> int | None:
-    stored = await row(url, user, goal)
-    return None if stored is None else stored.progress
 
 
 async def test_an_acknowledged_event_is_in_the_table_when_the_answer_arrives(
@@ -47,10 +35,10 @@ async def test_an_acknowledged_event_is_in_the_table_when_the_answer_arrives(
 
     async def one(index: int, user: str) -> None:
         await svc.client.stat(user, "enemy_kills", index + 1, 1, event_id=f"k-{user}")
-        assert await _progress(svc.database_url, user, "career-1000-kills") == index + 1
+        assert await progress(svc.database_url, user, "career-1000-kills") == index + 1
 
     await asyncio.gather(*(one(i, u) for i, u in enumerate(users)))
-    assert _events(svc).flusher.flushes < len(users)  # group commit: several events per flush
+    assert svc.pipeline.flusher.flushes < len(users)  # group commit: several events per flush
 
 
 async def test_a_full_buffer_answers_resource_exhausted_and_drops_nothing(
@@ -68,28 +56,28 @@ async def test_a_full_buffer_answers_resource_exhausted_and_drops_nothing(
     with pytest.raises(GRPCError) as caught:  # even an event for an existing entry
         await svc.client.stat("a", "tutorial_completed", 2)
     assert caught.value.status == Status.RESOURCE_EXHAUSTED
-    assert await _progress(svc.database_url, "a", "complete-tutorial") == 0  # nothing flushed yet
+    assert await progress(svc.database_url, "a", "complete-tutorial") == 0  # nothing flushed yet
 
     await svc.stop()  # shutdown flushes every accepted event
-    assert await _progress(svc.database_url, "a", "complete-tutorial") == 1
-    assert await _progress(svc.database_url, "b", "complete-tutorial") == 1
-    assert await _progress(svc.database_url, "c", "complete-tutorial") == 0
+    assert await progress(svc.database_url, "a", "complete-tutorial") == 1
+    assert await progress(svc.database_url, "b", "complete-tutorial") == 1
+    assert await progress(svc.database_url, "c", "complete-tutorial") == 0
 
 
 async def test_shutdown_answers_in_flight_calls_then_refuses_new_ones(start_service: StartService) -> None:
     svc = await start_service(flush_interval_ms=1_000)
     await seed(svc.database_url, "u1", "first-login")
     call = asyncio.create_task(svc.client.login("u1", event_id="in-flight"))
-    await eventually(lambda: not _events(svc).buffer.empty)  # accepted; it now waits for its flush
+    await eventually(lambda: not svc.pipeline.buffer.empty)  # accepted; it now waits for its flush
     late = EventClient(Channel("127.0.0.1", svc.service.settings.grpc_port))
     stopping = asyncio.create_task(svc.stop())
-    await eventually(lambda: not _events(svc).ingest.accepting)
+    await eventually(lambda: not svc.pipeline.ingest.accepting)
     with pytest.raises((GRPCError, ConnectionError, OSError)):
         await late.login("u1", event_id="too-late")
     late.channel.close()
     await call  # answered OK: it was accepted before the shutdown began
     await stopping
-    assert await _progress(svc.database_url, "u1", "first-login") == 1
+    assert await progress(svc.database_url, "u1", "first-login") == 1
 
 
 async def test_a_full_batch_is_flushed_without_waiting_for_the_interval(
@@ -101,7 +89,7 @@ async def test_a_full_batch_is_flushed_without_waiting_for_the_interval(
     # and get UNAVAILABLE after the 5 s acknowledgement bound.
     async with asyncio.timeout(3):
         await asyncio.gather(*(svc.client.login("u1") for _ in range(3)))
-    assert await _progress(svc.database_url, "u1", "first-login") == 3
+    assert await progress(svc.database_url, "u1", "first-login") == 3
 
 
 async def test_a_failed_flush_loses_nothing_and_merges_with_newer_events(
@@ -128,12 +116,12 @@ async def test_a_failed_flush_loses_nothing_and_merges_with_newer_events(
     await svc.client.stat("u1", "enemy_kills", 15, 5, event_id="s2")
 
     async def applied() -> bool:
-        return await _progress(svc.database_url, "u1", "first-login") == 2
+        return await progress(svc.database_url, "u1", "first-login") == 2
 
     await eventually(applied, 15, interval_s=0.05)
     assert failures == 3
-    assert await _progress(svc.database_url, "u1", "first-100-kills") == 15
-    assert _events(svc).flusher.failures == 3
+    assert await progress(svc.database_url, "u1", "first-100-kills") == 15
+    assert svc.pipeline.flusher.failures == 3
 
 
 async def test_a_row_the_database_refuses_is_dropped_without_blocking_the_others(
@@ -143,17 +131,17 @@ async def test_a_row_the_database_refuses_is_dropped_without_blocking_the_others
     for user in ("g1", "g2", "g3"):
         await seed(svc.database_url, user, "first-login")
     await seed(svc.database_url, "bad", "first-login")
-    buffer = _events(svc).buffer
+    buffer = svc.pipeline.buffer
     # The handlers refuse such ids; defend anyway: processed_events.event_id is varchar(100).
     buffer.add(Event("x" * 150, "bad", None, None, 1, 1))
     for user in ("g1", "g2", "g3"):
         await svc.client.login(user, event_id=f"ok-{user}")
 
     async def all_good_applied() -> bool:
-        return all([await _progress(svc.database_url, u, "first-login") == 1 for u in ("g1", "g2", "g3")])
+        return all([await progress(svc.database_url, u, "first-login") == 1 for u in ("g1", "g2", "g3")])
 
     await eventually(all_good_applied, 15, interval_s=0.05)
-    assert await _progress(svc.database_url, "bad", "first-login") == 0
+    assert await progress(svc.database_url, "bad", "first-login") == 0
     assert buffer.empty and buffer.entries == 0
 
 
@@ -183,7 +171,7 @@ async def test_two_replicas_on_one_database_count_every_event_once(start_service
         process.terminate()
         await asyncio.to_thread(process.wait, 15)
     for user in users:
-        assert await _progress(a.database_url, user, "first-login") == 8 + 8 + 8 + 4
+        assert await progress(a.database_url, user, "first-login") == 8 + 8 + 8 + 4
         monthly = await row(a.database_url, user, "monthly-login-20")
         assert monthly is not None and (monthly.progress, monthly.baseline, monthly.status) == (
             28,
@@ -214,14 +202,14 @@ async def test_database_outage_durable_calls_get_unavailable_and_events_apply_on
 
     async def applied() -> bool:
         try:
-            return await _progress(url, "u1", "first-login") == 1
+            return await progress(url, "u1", "first-login") == 1
         except psycopg.OperationalError:
             return False
 
     await eventually(applied, 30, interval_s=0.05)
-    assert await _progress(url, "u1", "first-100-kills") == 30
+    assert await progress(url, "u1", "first-100-kills") == 30
     await svc.client.login("u1", event_id="during-outage")  # the client's retry: applied once
-    assert await _progress(url, "u1", "first-login") == 1
+    assert await progress(url, "u1", "first-login") == 1
 
 
 @pytest.mark.slow
@@ -244,7 +232,7 @@ async def test_every_acknowledged_event_survives_a_sigkill(database_url: str) ->
     # The calls after the kill fail; fewer than 100 answers means the service failed before it.
     assert len(acked) >= 100, [r for r in results if isinstance(r, BaseException)][:3]
     for user in acked:
-        assert await _progress(database_url, user, "first-login") == 1, user
+        assert await progress(database_url, user, "first-login") == 1, user
 
     # Restart; the event bus redelivers everything: each event is applied exactly once.
     env.update(fresh_ports())

@@ -1,4 +1,4 @@
-"""SPEC §6–§7 over a real gRPC channel and the real database: validation, matching, modes, rotation,
+"""The event contract over a real gRPC channel and the real database: validation, matching, modes, rotation,
 duplicate ids. Durable mode (the default): a row is final as soon as the call has answered."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""PostgreSQL stops while events and API calls keep coming, then starts again (issue 6, item 2).
+"""PostgreSQL stops while events and API calls keep coming, then starts again.
 
 Events must get OK only when they are (or will be) applied — never a false OK; the API answers 503
 DATABASE_UNAVAILABLE with Retry-After; health goes 503 and back; everything recovers without a

@@ -1,4 +1,4 @@
-"""Overload (issue 6): far more events than the flusher can absorb, in durable mode.
+"""Overload: far more events than the flusher can absorb, in durable mode.
 
 The flusher is made the bottleneck deterministically: a separate connection holds a row lock on one
 player's progress row for a while, so the flush that reaches that row blocks and the buffer fills up
@@ -33,7 +33,7 @@ from grpclib.exceptions import GRPCError
 from challenge_service.events import EventPipeline
 from challenge_service.events.handlers import ACK_TIMEOUT_S
 from tests.helpers.db import seed_many
-from tests.helpers.events import EventClient, Started, StartService
+from tests.helpers.events import EventClient, StartService
 from tests.helpers.waiting import eventually
 
 MAX_ENTRIES = 200
@@ -53,12 +53,6 @@ RECOVERY_LIMIT_S = 3.0
 # rejected call would grow with the ~10^4–10^5 rejected calls and blow well past this.
 RSS_GROWTH_LIMIT = 64 * 1024 * 1024
 OK, EXHAUSTED, UNAVAILABLE = Status.OK, Status.RESOURCE_EXHAUSTED, Status.UNAVAILABLE
-
-
-def _events(started: Started) -> EventPipeline:
-    events = started.service._events
-    assert events is not None
-    return events
 
 
 def _rss() -> int:
@@ -149,7 +143,7 @@ async def test_overload_is_bounded_back_pressured_and_recovers(start_service: St
     assert svc.service.settings.event_ack_mode == "durable"
     url = svc.database_url
     await _seed_users(url)
-    pipeline = _events(svc)
+    pipeline = svc.pipeline
     watch = _Watch(pipeline)
     channels = [Channel("127.0.0.1", svc.service.settings.grpc_port) for _ in range(CHANNELS)]
     clients = [EventClient(channel) for channel in channels]
@@ -238,7 +232,7 @@ async def test_overload_is_bounded_back_pressured_and_recovers(start_service: St
 
 async def test_the_buffer_never_holds_more_than_buffer_max_entries(start_service: StartService) -> None:
     svc = await start_service(event_ack_mode="buffered", buffer_max_entries=4, flush_interval_ms=60_000)
-    buffer = _events(svc).buffer
+    buffer = svc.pipeline.buffer
     with contextlib.suppress(GRPCError):
         await svc.client.login("one", event_id="one-1")  # 6 login goals
     assert buffer.entries <= 4, buffer.entries

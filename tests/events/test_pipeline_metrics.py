@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY
 
-from challenge_service.events import EventPipeline
 from tests.helpers.events import Started, StartService
 
 
@@ -16,9 +15,7 @@ def _gauge() -> float:
 
 
 def _entries(started: Started) -> int:
-    events = started.service._events
-    assert isinstance(events, EventPipeline)
-    return events.buffer.entries
+    return started.pipeline.buffer.entries
 
 
 async def test_the_buffer_gauge_adds_up_running_pipelines_and_forgets_stopped_ones(

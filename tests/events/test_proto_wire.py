@@ -1,6 +1,6 @@
-"""Wire compatibility of the generated event protos with SPEC §6 (AGS).
+"""Wire compatibility of the generated event protos with AGS's wire contract (docs/events.md).
 
-The expected bytes are built by hand from the SPEC's field numbers and wire types, independently of
+The expected bytes are built by hand from AGS's field numbers and wire types, independently of
 the generated code, so a renumbered/retyped field or a renamed package/service/method fails here.
 """
 
@@ -159,7 +159,7 @@ def test_decoded_stat_fields() -> None:
 
 
 def test_absent_stat_payload_and_inc_are_distinguishable() -> None:
-    # SPEC: "no payload" -> INVALID_ARGUMENT; inc absent -> 0. Message presence survives the wire.
+    # The contract: "no payload" -> INVALID_ARGUMENT; inc absent -> 0. Message presence survives the wire.
     m = statistic_pb2.StatItemUpdated.FromString(f_str(9, "u-1"))
     assert not m.HasField("payload")
     m = statistic_pb2.StatItemUpdated.FromString(f_msg(1, f_str(2, "kills")))
@@ -168,9 +168,9 @@ def test_absent_stat_payload_and_inc_are_distinguishable() -> None:
     assert math.isfinite(m.payload.latest_value)
 
 
-# Exact schema per SPEC §6: name -> (number, type). Catches extra fields the bytes cannot.
+# AGS's exact schema: name -> (number, type). Catches extra fields the bytes cannot.
 _T = _descriptor.FieldDescriptor
-SPEC_FIELDS: dict[str, dict[str, tuple[int, int]]] = {
+AGS_FIELDS: dict[str, dict[str, tuple[int, int]]] = {
     "accelbyte.iam.account.v1.UserLoggedIn": {
         "payload": (1, _T.TYPE_MESSAGE),
         "id": (2, _T.TYPE_STRING),
@@ -229,12 +229,12 @@ SPEC_FIELDS: dict[str, dict[str, tuple[int, int]]] = {
 }
 
 
-@pytest.mark.parametrize("full_name", sorted(SPEC_FIELDS))
+@pytest.mark.parametrize("full_name", sorted(AGS_FIELDS))
 def test_descriptor_matches_spec(full_name: str) -> None:
     module = account_pb2 if full_name.startswith("accelbyte.iam.") else statistic_pb2
     desc = module.DESCRIPTOR.pool.FindMessageTypeByName(full_name)
     actual = {f.name: (f.number, f.type) for f in desc.fields}
-    assert actual == SPEC_FIELDS[full_name]
+    assert actual == AGS_FIELDS[full_name]
     assert all(not f.is_repeated for f in desc.fields)
     if full_name.endswith("StatItem"):
         assert desc.fields_by_name["additional_data"].message_type.full_name == "google.protobuf.Struct"

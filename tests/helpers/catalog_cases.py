@@ -115,7 +115,7 @@ def set_at(document: dict[str, Any], path: tuple[str | int, ...], value: object)
         parent[path[-1]] = value
 
 
-# One case per rule of SPEC §3: (where to change the valid document, new value, the one problem expected).
+# One case per validation rule: (where to change the valid document, new value, the one problem expected).
 RULES = [
     # root
     (("challenges",), DELETE, "challenges: is required"),

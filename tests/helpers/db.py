@@ -78,6 +78,12 @@ async def row(database_url: str, user_id: str, goal_id: str) -> Progress | None:
     return None if record is None else Progress(*record)
 
 
+async def progress(database_url: str, user_id: str, goal_id: str) -> int | None:
+    """The stored progress of one row, or None when there is none."""
+    stored = await row(database_url, user_id, goal_id)
+    return None if stored is None else stored.progress
+
+
 async def db_rows(database_url: str, user_id: str) -> dict[str, dict[str, Any]]:
     """The player's rows exactly as stored, by goal id."""
     async with await psycopg.AsyncConnection.connect(database_url) as conn:

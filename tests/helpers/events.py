@@ -9,6 +9,7 @@ from typing import Any
 from grpclib.client import Channel
 
 from challenge_service.app import Service
+from challenge_service.events import EventPipeline
 from challenge_service.events.proto.accelbyte.iam.account.v1 import account_grpc, account_pb2
 from challenge_service.events.proto.accelbyte.social.statistic.v1 import statistic_grpc, statistic_pb2
 from challenge_service.events.proto.challenge.events.v1 import events_grpc, events_pb2
@@ -76,6 +77,13 @@ class Started:
     client: EventClient
     database_url: str
     stopped: bool = False
+
+    @property
+    def pipeline(self) -> EventPipeline:
+        """The running service's event pipeline (its buffer and flusher)."""
+        events = self.service._events
+        assert events is not None
+        return events
 
     async def stop(self) -> None:
         """Stop now (the fixture then leaves this one alone)."""

@@ -1,1 +1,1 @@
-"""The player REST API (SPEC §5): Litestar routes, auth, wire structs and error mapping."""
+"""The player REST API (docs/api.md): Litestar routes, auth, wire structs and error mapping."""

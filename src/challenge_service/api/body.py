@@ -1,4 +1,4 @@
-"""Request bodies (SPEC §5): JSON objects whose keys may be snake_case or camelCase.
+"""Request bodies (docs/api.md): JSON objects whose keys may be snake_case or camelCase.
 
 An empty or `null` body counts as `{}`; unknown keys are ignored. Every field is read through one of the
 typed getters below, which refuse anything but the exact JSON type (no `"5"` for 5, no `1` for true, no

@@ -1,4 +1,4 @@
-"""Challenge reads: the catalog merged with the player's progress (SPEC §5)."""
+"""Challenge reads: the catalog merged with the player's progress."""
 
 from __future__ import annotations
 

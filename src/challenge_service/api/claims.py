@@ -1,4 +1,4 @@
-"""`POST /v1/challenges/{cid}/goals/{gid}/claim`: grant a completed goal's reward once (SPEC §5)."""
+"""`POST /v1/challenges/{cid}/goals/{gid}/claim`: grant a completed goal's reward once."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ CLAIM_ERRORS = (
     responses=errors(*CLAIM_ERRORS),
 )
 async def claim_goal(request: AnyRequest, challenge_id: FromPath[str], goal_id: FromPath[str]) -> ClaimResult:
-    # The body is ignored: `{}`, none or anything else (SPEC §5).
+    # The body is ignored: `{}`, none or anything else, as the Go suite accepts.
     user_id = await current_user(request)
     claimed = await claims(request).claim(user_id, challenge_id, goal_id)
     return ClaimResult(

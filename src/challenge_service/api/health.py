@@ -1,4 +1,4 @@
-"""`GET {BASE_PATH}/healthz`: no auth; 503 while the database is unreachable (SPEC §5)."""
+"""`GET {BASE_PATH}/healthz`: no auth; 503 while the database is unreachable."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`GET /v1/challenges/{cid}/rotation`: the challenge's current and next rotation period (SPEC §5)."""
+"""`GET /v1/challenges/{cid}/rotation`: the challenge's current and next rotation period."""
 
 from __future__ import annotations
 

@@ -112,7 +112,7 @@ class CatalogEncoder:
                 f'"claimedAt":"","isActive":false,"expiresAt":"{expires_at}","expiresInSeconds":{expires_in}}}'
             )
         else:
-            # Reads show a due rotation reset before it is persisted (SPEC §7).
+            # Reads show a due rotation reset before it is persisted.
             row = rotate(goal, stored, now)
             if slot >= 0:
                 expires_at, expires_in = expiry.of(slot, self._calendars)

@@ -82,7 +82,7 @@ class JwksVerifier:
             # pyjwt has checked that iat, when present, is a number.
             self._revocations.check(token, sub, claims.get("iat"))
         namespace = claims.get("namespace")
-        # Absent namespace is accepted (SPEC §4): only a token that names another game is refused.
+        # Absent namespace is accepted (docs/security.md): only a token that names another game is refused.
         if namespace is not None and namespace != self._namespace:
             raise AuthError("namespace mismatch", status=403)
         return claims

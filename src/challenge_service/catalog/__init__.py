@@ -1,4 +1,4 @@
-"""The challenge catalog (`challenges.json`, SPEC §3): model, loading with validation, lookups."""
+"""The challenge catalog (`challenges.json`, docs/challenges.md): model, loading with validation, lookups."""
 
 from challenge_service.catalog.catalog import Catalog
 from challenge_service.catalog.loader import CatalogError, load_catalog, parse_catalog

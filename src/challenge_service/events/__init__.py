@@ -1,7 +1,7 @@
 """Event ingestion: validation, gRPC handlers, the write buffer and the flusher (docs/events.md).
 
 `EventPipeline` wires the three together for `app.py`: servicers to register on the gRPC server, the
-flusher to start, and the first half of the SPEC §2 shutdown (stop accepting, drain, flush).
+flusher to start, and the first half of the shutdown in `app.py` (stop accepting, drain, flush).
 
 Stopping the gRPC listener goes through grpclib's private `Server._server`: grpclib (0.4.9, the
 latest release) has no public call that closes the listening socket without also cancelling the

@@ -1,4 +1,4 @@
-"""The flusher task (SPEC §8): writes the buffer to PostgreSQL, one statement per generation.
+"""The flusher task (docs/reliability.md): writes the buffer to PostgreSQL, one statement per generation.
 
 Cadence. A generation is flushed once its first event has waited `FLUSH_INTERVAL_MS`, or as soon as
 it holds `FLUSH_BATCH_EVENTS` events (or 5,000 entries, one per player and stat code), or on

@@ -1,4 +1,4 @@
-"""Reward clients (SPEC §5 claim): a mock for dev mode and the AGS Platform client.
+"""Reward clients for the claim: a mock for dev mode and the AGS Platform client.
 
 The claim path depends only on ``RewardClient``; ``settings.REWARD_CLIENT_MODE`` picks the implementation.
 """

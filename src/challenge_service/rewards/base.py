@@ -35,7 +35,7 @@ class RewardSpec(msgspec.Struct, frozen=True):
 
 
 class RewardGrantError(Exception):
-    """A grant did not (verifiably) happen; the goal stays claimable (SPEC §5: 502 REWARD_GRANT_FAILED).
+    """A grant did not (verifiably) happen; the goal stays claimable (502 REWARD_GRANT_FAILED).
 
     ``retryable``: trying again later may succeed (AGS overloaded, down, timing out). ``in_doubt``: some
     attempt may have reached AGS without an answer (timeout, dropped connection, 5xx), so the reward may

@@ -1,4 +1,4 @@
-"""How a (player, goal) row changes: rotation resets, events, and what a player is shown (SPEC §7).
+"""How a (player, goal) row changes: rotation resets, events, and what a player is shown.
 
 A row is a `Progress` value; every rule returns a new one. The caller passes `now`.
 
@@ -46,7 +46,7 @@ class Progress:
 
 @dataclass(frozen=True, slots=True)
 class Delta:
-    """Buffered events for one (player, goal), merged (SPEC §8).
+    """Buffered events for one (player, goal), merged.
 
     A stat event sets the raw value (`value`) and adds its `inc`; a login adds 1 to `add` and to `inc`.
     A goal receives only one of the two kinds. Merging keeps the last value and sums the increments,
@@ -176,8 +176,8 @@ def _owed(goal: Goal, row: Progress, now: datetime) -> datetime | None:
 
 
 def view(goal: Goal, row: Progress | None, now: datetime) -> Progress:
-    """What a player is shown: the stored row with any due reset applied (SPEC §7 'reads show the
-    reset state before it is persisted'); a missing row reads as a fresh, inactive one."""
+    """What a player is shown: the stored row with any due reset applied (reads show
+    the reset state before it is persisted); a missing row reads as a fresh, inactive one."""
     if row is None:
         return Progress()
     return rotate(goal, row, now)

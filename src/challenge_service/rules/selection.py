@@ -1,8 +1,8 @@
-"""Which goals a player works on: initialize, activate/deactivate, batch and random selection (SPEC §5).
+"""Which goals a player works on: initialize, activate/deactivate, batch and random selection.
 
 Pure: the caller passes the player's rows (as stored, locked for update) and `now`; every function
 returns the new state of the rows it touches. Each touched row first gets any due rotation reset, so a
-write that is not an event never hides a reset (SPEC §7).
+write that is not an event never hides a reset.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Writes of `user_goal_progress` made by the REST API: initialize, set-active, select (SPEC §5).
+"""Writes of `user_goal_progress` made by the REST API: initialize, set-active, select.
 
 A write runs in one transaction on one connection:
 

@@ -29,8 +29,8 @@ def create_pool(
     # quick, explicit refusal beats a queue of requests that time out anyway.
     # No per-checkout health check: it would cost a round trip per request; a connection broken by a
     # database restart fails its request with a 503 and the pool replaces it.
-    # Autocommit: a read is one statement and one round trip instead of BEGIN/SELECT/COMMIT (SPEC §5
-    # measured ≈25 % less server CPU); writes that need a transaction open one explicitly.
+    # Autocommit: a read is one statement and one round trip instead of BEGIN/SELECT/COMMIT (measured
+    # ≈25 % less server CPU); writes that need a transaction open one explicitly.
     return AsyncConnectionPool(
         conninfo,
         min_size=min(2, max_size),

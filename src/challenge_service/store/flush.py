@@ -1,4 +1,4 @@
-"""The event flush in SQL (SPEC §8): the staging table, the one COPY per flush, event-id dedup.
+"""The event flush in SQL: the staging table, the one COPY per flush, event-id dedup.
 
 A flush is one statement on one pooled connection, in autocommit: a binary `COPY` of one row per
 (player, key) — a stat code, or NULL for logins — into `flush_staging`, a per-connection TEMPORARY
