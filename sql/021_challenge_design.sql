@@ -25,7 +25,7 @@ ALTER TABLE reward_grants
 
 -- A replica of the previous release names the old key in its claims' ON CONFLICT, which no longer
 -- matches a unique index: its claims fail (500) from this migration until it is replaced. Roll the
--- release out quickly, or stop the old replicas first (docs/operations.md).
+-- release out quickly, or stop the old replicas first (docs/operations.md, "Deploying as one container").
 ALTER TABLE reward_grants DROP CONSTRAINT reward_grants_pkey;
 ALTER TABLE reward_grants ADD PRIMARY KEY (user_id, goal_id, period, reward_index);
 
