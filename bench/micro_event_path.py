@@ -12,11 +12,19 @@ ran the flushes (read from /proc through psutil, when the bench requirements are
     .venv/bin/python bench/micro_event_path.py               # process CPU µs per event, 7 rounds
     .venv/bin/python bench/micro_event_path.py --publish 100 --batch 500   # the batch call
     .venv/bin/python bench/micro_event_path.py --callgrind --events 10000   # instructions per event
+    .venv/bin/python bench/micro_event_path.py --callgrind --every-feature   # the design keys in use
 
 CPU time on a shared machine is noisy: compare two builds by alternating runs, or with `--callgrind`,
 which runs the measurement under valgrind twice (N and 2N events, same warm-up) and reports the
 difference per event. Start-up cancels out and the count repeats to within a fraction of a percent,
 so a change of 1 % is visible. The PostgreSQL server is another process and is not counted.
+
+`--catalog FILE` measures another challenge file (an older build's, to compare the same catalog across
+builds); `--every-feature` rewrites the catalog so every seeded row uses the keys of docs/challenges.md
+beyond the reference: every challenge in a time window (live at the flush clock) with tags, daily
+rotation at 04:00 Tokyo time, weekly rotation per player (7 days), monthly rotation in New York that
+deactivates, two rewards per goal, and every other goal auto-claimed (no auto-claimer runs here: what
+is measured is the event path and the flush).
 """
 
 from __future__ import annotations
@@ -38,16 +46,17 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import psycopg
 import structlog
 import uvloop
 from psycopg.conninfo import make_conninfo
 
-from challenge_service.catalog import Catalog, load_catalog
+from challenge_service.catalog import Catalog, Goal, Reward, load_catalog
 from challenge_service.events.accept import Acceptor
 from challenge_service.events.buffer import Buffer
 from challenge_service.events.flusher import Flusher
@@ -175,6 +184,43 @@ async def _round(
     return Round(events, ingest_s, flush_s, backends.cpu_s() - database)
 
 
+def every_feature(catalog: Catalog) -> Catalog:
+    """The catalog with the design keys on every challenge and goal (see the module's docstring)."""
+    replace = msgspec.structs.replace
+    window = (NOW - timedelta(days=30), NOW + timedelta(days=30))
+
+    def goal(index: int, g: Goal) -> Goal:
+        extra = Reward(type="WALLET", reward_id="GEMS", quantity=1)
+        rotation = g.rotation
+        if rotation is not None and rotation.enabled:
+            if rotation.schedule == "daily":
+                rotation = replace(rotation, reset_time="04:00", timezone="Asia/Tokyo")
+            elif rotation.schedule == "weekly":
+                rotation = replace(rotation, type="per_user", schedule=None, duration="7d")
+            else:
+                deactivating = replace(rotation.on_expiry, deactivate=True)
+                rotation = replace(rotation, timezone="America/New_York", on_expiry=deactivating)
+        return replace(
+            g,
+            reward=None,
+            rewards=(*g.reward_list, extra),
+            rotation=rotation,
+            tags=("bench",),
+            auto_claim=index % 2 == 0,
+        )
+
+    return Catalog(
+        replace(
+            c,
+            starts_at=window[0],
+            ends_at=window[1],
+            tags=("bench",),
+            goals=tuple(goal(i, g) for i, g in enumerate(c.goals)),
+        )
+        for c in catalog.challenges
+    )
+
+
 async def _seed(url: str, catalog: Catalog, users: int, goals: int) -> None:
     """`goals` active rows per player, a random choice of the catalog's goals (the same every run)."""
     rng = random.Random(0)
@@ -212,7 +258,9 @@ async def _measure(args: argparse.Namespace, server_url: str) -> list[Round]:
     url = make_conninfo(server_url, dbname=name)
     try:
         await migrate(url)
-        catalog = load_catalog(ROOT / "challenges.json")
+        catalog = load_catalog(args.catalog)
+        if args.every_feature:
+            catalog = every_feature(catalog)
         await _seed(url, catalog, args.users, args.goals)
         backends = Backends()
         pool = create_pool(url, max_size=2, configure=backends.configure)
@@ -273,6 +321,8 @@ def _instructions(args: argparse.Namespace, events: int, server_url: str) -> int
         f"--batch={args.batch}",
         f"--publish={args.publish}",
         f"--database-url={server_url}",
+        f"--catalog={args.catalog}",
+        *(["--every-feature"] if args.every_feature else []),
     ]
     # A fixed hash seed: set and dict iteration orders, and so the instructions, repeat exactly.
     env = {**os.environ, "PYTHONHASHSEED": "0"}
@@ -301,6 +351,13 @@ def main() -> None:
     parser.add_argument("--publish", type=int, default=0, help="events per batch call (0: unary calls)")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     parser.add_argument("--callgrind", action="store_true", help="count instructions under valgrind")
+    parser.add_argument("--catalog", type=Path, default=ROOT / "challenges.json", help="the challenge file")
+    parser.add_argument(
+        "--every-feature",
+        action="store_true",
+        help="use time windows, zoned and per-player rotation, several "
+        "rewards and auto-claim on every goal (see above)",
+    )
     parser.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     # Migrations and the embedded server log each step; only problems matter here.

@@ -6,11 +6,12 @@ import asyncio
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import pytest
 
 from challenge_service.__main__ import main
-from tests.helpers.service import RunningService, free_port
+from tests.helpers.service import RunningService, free_port, set_clock
 
 
 def demo_argv(running: RunningService, *command: str, user: str = "u1") -> list[str]:
@@ -131,3 +132,35 @@ async def test_a_reader_that_stops_early_gets_no_traceback(running: RunningServi
     _, err = await asyncio.to_thread(process.communicate, timeout=30)
     assert err.decode() == ""
     assert process.returncode == 1
+
+
+async def test_the_list_shows_each_challenge_state_tags_and_window(
+    running: RunningService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    set_clock(running, datetime(2026, 12, 4, 12, tzinfo=UTC))  # the day before the weekend event
+    assert await run(demo_argv(running, "list")) == 0
+    lines = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert ["CHALLENGE", "STATE", "TAGS", "WINDOW"] in lines
+    assert ["login-bonus", "live", "daily,login"] in lines
+    assert not any(line[:1] == ["weekend-brawl"] for line in lines)  # upcoming: not listed by default
+    # The auto-claimed bonus and the two rewards of the sprint goal are shown.
+    assert any(line[:2] == ["login-bonus", "daily-login-bonus"] and "(auto)" in line for line in lines)
+    sprint = next(line for line in lines if line[:2] == ["sprint", "sprint-50-kills"])
+    assert "+" in sprint
+
+    assert await run(demo_argv(running, "list", "--state", "upcoming", "--tags", "event")) == 0
+    lines = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert [
+        "weekend-brawl",
+        "upcoming",
+        "event,weekend,pvp",
+        "2026-12-05T00:00:00Z",
+        "–",
+        "2026-12-07T00:00:00Z",
+    ] in lines
+    assert {line[0] for line in lines if len(line) > 1 and line[1] == "brawl-5-wins"} == {"weekend-brawl"}
+
+    assert await run(demo_argv(running, "show", "weekend-brawl")) == 0
+    assert "state upcoming, tags event,weekend,pvp, 2026-12-05T00:00:00Z – 2026-12-07T00:00:00Z" in (
+        capsys.readouterr().out
+    )

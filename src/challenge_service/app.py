@@ -31,6 +31,7 @@ from challenge_service.api.metrics_app import metrics_app, with_metrics
 from challenge_service.api.observe import ObserveRequests
 from challenge_service.auth import IamClient, IamRefresher, JwksVerifier, RevocationCache
 from challenge_service.catalog import Catalog, CatalogError, load_catalog
+from challenge_service.claims.auto import AutoClaimer, AutoClaimPolicy
 from challenge_service.claims.reconciler import GrantReconciler, ReconcilePolicy
 from challenge_service.events import EventPipeline
 from challenge_service.maintenance import EventIdCleanup, Maintenance, RetentionTask
@@ -72,18 +73,25 @@ class Service:
     """One running instance: REST, gRPC and the shared pool, started and stopped as a unit."""
 
     def __init__(
-        self, settings: Settings, *, host: str = "0.0.0.0", reconcile: ReconcilePolicy | None = None
+        self,
+        settings: Settings,
+        *,
+        host: str = "0.0.0.0",
+        reconcile: ReconcilePolicy | None = None,
+        auto_claim: AutoClaimPolicy | None = None,
     ) -> None:
         self.settings = settings
         self.host = host
-        # How the grant reconciler paces itself; tests shorten its waits.
+        # How the grant reconciler and the auto-claimer pace themselves; tests shorten their waits.
         self.reconcile_policy = reconcile or ReconcilePolicy()
+        self.auto_claim_policy = auto_claim or AutoClaimPolicy()
         self._embedded: EmbeddedPostgres | None = None
         self._pool: AsyncConnectionPool | None = None
         self._grpc: GrpcServer | None = None
         self._events: EventPipeline | None = None
         self._maintenance: Maintenance | None = None
         self.reconciler: GrantReconciler | None = None
+        self.auto_claimer: AutoClaimer | None = None
         self._http_servers: list[tuple[_HttpServer, asyncio.Task[None]]] = []
         self._unregister_pool_metrics: Callable[[], None] = lambda: None
         self._ags_http: httpx.AsyncClient | None = None
@@ -137,12 +145,26 @@ class Service:
             return await ping(pool)
 
         health = Health({OVERALL: [ServiceCheck(database_reachable, check_ttl=1.0, check_timeout=2.0)]})
+        # It reads the catalog, the reward client and the clock through `services`, as the flusher
+        # does, so a reload or a test's swapped client or clock applies to it too.
+        self.auto_claimer = auto_claimer = AutoClaimer(
+            pool,
+            catalog=lambda: services.catalog,
+            rewards=lambda: services.rewards,
+            clock=lambda: services.clock(),
+            policy=self.auto_claim_policy,
+        )
         # The flusher reads the catalog and the clock through `services`, so a reload or a test's
         # clock applies to REST and events alike.
         self._events = events = EventPipeline(
-            settings, pool, catalog=lambda: services.catalog, clock=lambda: services.clock()
+            settings,
+            pool,
+            catalog=lambda: services.catalog,
+            clock=lambda: services.clock(),
+            on_owed=auto_claimer.wake,
         )
         events.start()
+        auto_claimer.start()
         self._maintenance = Maintenance(
             RetentionTask(
                 pool,
@@ -289,6 +311,10 @@ class Service:
             await self._maintenance.stop()
         if self.reconciler is not None:
             await self.reconciler.stop()
+        if self.auto_claimer is not None:
+            # A claim cut short here is safe: its owed row, or its 'pending' ledger rows, are taken
+            # again (by this task or the reconciler) after the restart.
+            await self.auto_claimer.stop()
         if self._events is not None:
             # Stop accepting events and listening, let running calls answer, flush the buffer.
             # grpclib's close() cancels running handlers, so it comes only after this drain.
@@ -329,13 +355,16 @@ def settle_heap() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
 
 
-async def serve(settings: Settings) -> None:
-    """Run until SIGTERM or SIGINT, then shut down in order; SIGHUP reloads the challenge file."""
+async def serve(
+    settings: Settings, *, reconcile: ReconcilePolicy | None = None, auto_claim: AutoClaimPolicy | None = None
+) -> None:
+    """Run until SIGTERM or SIGINT, then shut down in order; SIGHUP reloads the challenge file. The
+    policies pace the background grant tasks (crash tests shorten them)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    service = Service(settings)
+    service = Service(settings, reconcile=reconcile, auto_claim=auto_claim)
     reloads: set[asyncio.Task[None]] = set()
 
     async def reload() -> None:

@@ -17,9 +17,10 @@ from typing import NamedTuple
 from psycopg_pool import AsyncConnectionPool
 
 from challenge_service.catalog import Catalog, Challenge, Goal
-from challenge_service.errors import DomainError, ErrorCode
+from challenge_service.errors import DomainError, ErrorCode, challenge_not_live
 from challenge_service.rules import selection
 from challenge_service.rules.progress import Progress, view
+from challenge_service.rules.windows import listed_by_default, state
 from challenge_service.store.assignments import (
     AnyConnection,
     insert_rows,
@@ -97,8 +98,11 @@ class Assignments:
         return self._initialized(changes.merged(rows), now, inserted)
 
     async def set_active(self, user_id: str, goal: Goal, is_active: bool) -> Progress:
-        """Activate or deactivate one goal (creating its row when missing); the row afterwards."""
+        """Activate or deactivate one goal (creating its row when missing); the row afterwards. Only a
+        live challenge's goals are activated; any goal may be deactivated."""
         now = self._clock()
+        if is_active:
+            self._require_live(self.catalog.require_challenge(goal.challenge_id), now)
         async with user_transaction(self._pool, user_id) as conn:
             rows = await lock_rows(conn, user_id, [goal.goal_id])
             changes = selection.set_active(goal, rows.get(goal.goal_id), is_active, now)
@@ -111,6 +115,7 @@ class Assignments:
         """Activate the named goals of `challenge`; every id must be one of its goals."""
         chosen = [self.catalog.require_goal(challenge.challenge_id, goal_id) for goal_id in goal_ids]
         now = self._clock()
+        self._require_live(challenge, now)
         async with user_transaction(self._pool, user_id) as conn:
             rows = await lock_rows(conn, user_id, [g.goal_id for g in challenge.goals])
             return await self._select(conn, user_id, challenge, chosen, rows, now, replace_existing)
@@ -120,6 +125,7 @@ class Assignments:
     ) -> Selected:
         """Activate up to `count` goals of `challenge` drawn at random from those the player may pick."""
         now = self._clock()
+        self._require_live(challenge, now)
         # Prerequisites may live in other challenges; their rows are read (and locked) with the challenge's.
         wanted = {g.goal_id for g in challenge.goals} | selection.prerequisite_ids(challenge.goals)
         async with user_transaction(self._pool, user_id) as conn:
@@ -132,6 +138,12 @@ class Assignments:
                 raise insufficient_goals(0, count)
             chosen = selection.sample(pool, count, self._rng)
             return await self._select(conn, user_id, challenge, chosen, rows, now, replace_existing)
+
+    @staticmethod
+    def _require_live(challenge: Challenge, now: datetime) -> None:
+        current = state(challenge, now)
+        if current != "live":
+            raise challenge_not_live(challenge.challenge_id, current)
 
     async def _select(
         self,
@@ -170,10 +182,15 @@ class Assignments:
         return result
 
     def _initialized(self, rows: dict[str, Progress], now: datetime, inserted: int) -> Initialized:
-        # Catalog order; `view` shows a due reset even on the read-only path.
+        # Catalog order, the challenges `GET /v1/challenges` lists; `view` shows a due reset (or a
+        # per-user expiry that deactivates the goal) even on the read-only path.
         active = []
-        for goal in self.catalog.goals:
-            row = rows.get(goal.goal_id)
-            if row is not None and row.is_active:
-                active.append(PlayerGoal(goal, view(goal, row, now)))
+        for challenge in self.catalog.challenges:
+            if not listed_by_default(challenge, now):
+                continue
+            for goal in challenge.goals:
+                row = rows.get(goal.goal_id)
+                shown = view(goal, row, now) if row is not None else None
+                if shown is not None and shown.is_active:
+                    active.append(PlayerGoal(goal, shown))
         return Initialized(active=active, new_assignments=inserted)

@@ -93,6 +93,10 @@ def add_demo_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
 
     listing = add("list", "challenges with each goal's progress and status")
     listing.add_argument("--active-only", action="store_true", help="only the player's active goals")
+    listing.add_argument(
+        "--state", help="comma list of upcoming, live, ended (default: live, and ended ones still claimable)"
+    )
+    listing.add_argument("--tags", help="comma list: only challenges carrying one of these tags")
     add("show", "one challenge and its goals").add_argument("challenge_id")
     add("initialize", "assign the default goals (idempotent)")
     for name, verb in (("activate", "activate"), ("deactivate", "deactivate")):
@@ -255,6 +259,30 @@ def _reward(reward: Json) -> str:
     return f"{reward.get('type', '')} {reward.get('rewardId', '')} x{reward.get('quantity', 0)}"
 
 
+def _rewards(goal: Json) -> str:
+    """Every reward of a goal (an older service sends only `reward`), marked when granted on completion."""
+    rewards = goal.get("rewards") or [goal.get("reward")]
+    text = " + ".join(_reward(reward) for reward in rewards if reward)
+    return f"{text} (auto)" if goal.get("autoClaim") else text
+
+
+def _window(challenge: Json) -> str:
+    starts, ends = challenge.get("startsAt") or "", challenge.get("endsAt") or ""
+    return f"{starts or '…'} – {ends or '…'}" if starts or ends else ""
+
+
+_CHALLENGE_HEADER = ("CHALLENGE", "STATE", "TAGS", "WINDOW")
+
+
+def _challenge_row(challenge: Json) -> list[str]:
+    return [
+        challenge.get("challengeId", ""),
+        challenge.get("state", ""),
+        ",".join(challenge.get("tags") or []),
+        _window(challenge),
+    ]
+
+
 def _progress(progress: Json, target: Json) -> str:
     return f"{progress}/{target}"
 
@@ -278,7 +306,7 @@ def _goal_rows(challenge: Json) -> list[list[str]]:
                 _progress(goal.get("progress", 0), target),
                 "yes" if goal.get("isActive") else "no",
                 "yes" if goal.get("locked") else "",
-                _reward(goal.get("reward")),
+                _rewards(goal),
                 _expires(goal),
             ]
         )
@@ -293,7 +321,7 @@ def _assigned_rows(goals: Json, with_challenge: str | None = None) -> list[list[
             goal.get("status", ""),
             _progress(goal.get("progress", 0), goal.get("target", "")),
             "yes" if goal.get("isActive") else "no",
-            _reward(goal.get("reward")),
+            _rewards(goal),
             _expires(goal),
         ]
         for goal in goals
@@ -333,11 +361,19 @@ async def _run(args: argparse.Namespace, out: TextIO) -> None:
         print(json.dumps(result, indent=2), file=out)
         return
     if command == "list":
-        rows = [row for challenge in result.get("challenges", []) for row in _goal_rows(challenge)]
+        challenges = result.get("challenges", [])
+        table(_CHALLENGE_HEADER, [_challenge_row(challenge) for challenge in challenges], out)
+        print(file=out)
+        rows = [row for challenge in challenges for row in _goal_rows(challenge)]
         table(_GOAL_HEADER, rows, out)
     elif command == "show":
         print(
             f"{result.get('challengeId', '')}: {result.get('name', '')} — {result.get('description', '')}",
+            file=out,
+        )
+        _cid, state, tags, window = _challenge_row(result)
+        print(
+            f"state {state}" + (f", tags {tags}" if tags else "") + (f", {window}" if window else ""),
             file=out,
         )
         table(_GOAL_HEADER, _goal_rows(result), out)
@@ -356,7 +392,7 @@ async def _run(args: argparse.Namespace, out: TextIO) -> None:
     elif command in ("select", "random"):
         _print_selection(result, out)
     elif command == "claim":
-        reward = _reward(result.get("reward"))
+        reward = _rewards(result)
         print(
             f"{result.get('goalId', '')} {result.get('status', '')}"
             f" at {result.get('claimedAt', '')}: {reward}",
@@ -367,9 +403,9 @@ async def _run(args: argparse.Namespace, out: TextIO) -> None:
 async def _rest_command(rest: Rest, args: argparse.Namespace) -> Json:
     command = args.demo_command
     if command == "list":
-        return await rest.call(
-            "GET", "/v1/challenges", params={"active_only": "true"} if args.active_only else None
-        )
+        params = {"active_only": "true"} if args.active_only else {}
+        params |= {key: value for key in ("state", "tags") if (value := getattr(args, key))}
+        return await rest.call("GET", "/v1/challenges", params=params or None)
     if command == "show":
         return await rest.call("GET", f"/v1/challenges/{_seg(args.challenge_id)}")
     if command == "initialize":

@@ -18,6 +18,9 @@ class ErrorCode(StrEnum):
     GOAL_NOT_FOUND = "GOAL_NOT_FOUND"
     # Random selection found no goal it may pick.
     INSUFFICIENT_GOALS = "INSUFFICIENT_GOALS"
+    # A challenge's time window: not started yet (or ended, for goal choices), or its claim grace over.
+    CHALLENGE_NOT_LIVE = "CHALLENGE_NOT_LIVE"
+    CHALLENGE_ENDED = "CHALLENGE_ENDED"
     # Claims, in the order they are checked.
     GOAL_NOT_ACTIVE = "GOAL_NOT_ACTIVE"
     GOAL_ROTATED = "GOAL_ROTATED"
@@ -65,3 +68,10 @@ def challenge_not_found(challenge_id: str) -> DomainError:
 
 def goal_not_found(goal_id: str, challenge_id: str) -> DomainError:
     return DomainError(ErrorCode.GOAL_NOT_FOUND, f"goal not found in challenge {challenge_id}: {goal_id}")
+
+
+def challenge_not_live(challenge_id: str, state: str) -> DomainError:
+    """The challenge's time window is not open: nothing can be assigned or chosen in it now."""
+    return DomainError(
+        ErrorCode.CHALLENGE_NOT_LIVE, f"challenge is not live (state: {state}): {challenge_id}"
+    )

@@ -62,6 +62,12 @@ RECONCILIATIONS = Counter(
     "AGS applies it once), failed (AGS refused it: claimable again), retry (not settled yet)",
     ["outcome"],
 )
+AUTO_CLAIMS = Counter(
+    "challenge_auto_claims_total",
+    "Owed automatic claims the auto-claimer took, by outcome: claimed, retry (waits for a retry or the "
+    "reconciler), dropped (no longer owed or refused for good: claimable by hand), error (taken again)",
+    ["outcome"],
+)
 CATALOG_RELOADS = Counter("challenge_catalog_reloads_total", "Catalog reloads by result", ["result"])
 IAM_REFRESHES = Counter(
     "challenge_iam_refreshes_total",

@@ -54,6 +54,7 @@ async def test_claim_grants_once_and_marks_the_goal_claimed(
         "goalId": "first-login",
         "status": "claimed",
         "reward": {"type": "WALLET", "rewardId": "GOLD", "quantity": 100},
+        "rewards": [{"type": "WALLET", "rewardId": "GOLD", "quantity": 100}],
         "claimedAt": "2025-03-12T10:00:00Z",
     }
     assert [(g.user_id, g.reward.type, g.reward.reward_id, g.reward.quantity) for g in rewards.grants] == [

@@ -18,7 +18,14 @@ from tests.helpers.db import db_execute, db_rows
 from tests.helpers.service import REPO, RunningService, in_process, make_settings, set_clock, user
 
 # The default goals of challenges.json, in catalog order.
-DEFAULTS = ["first-login", "complete-tutorial", "daily-login", "weekly-login-5-days", "weekly-250-kills"]
+DEFAULTS = [
+    "first-login",
+    "complete-tutorial",
+    "daily-login",
+    "weekly-login-5-days",
+    "weekly-250-kills",
+    "daily-login-bonus",
+]
 
 
 async def test_first_call_assigns_every_default_goal(running: RunningService) -> None:
@@ -26,8 +33,8 @@ async def test_first_call_assigns_every_default_goal(running: RunningService) ->
     response = await running.http.post(INITIALIZE, headers=user("u1"))
     assert response.status_code == 200
     body = response.json()
-    assert body["newAssignments"] == 5
-    assert body["totalActive"] == 5
+    assert body["newAssignments"] == len(DEFAULTS)
+    assert body["totalActive"] == len(DEFAULTS)
     assert [g["goalId"] for g in body["assignedGoals"]] == DEFAULTS
     daily = body["assignedGoals"][2]
     assert daily == {
@@ -43,6 +50,7 @@ async def test_first_call_assigns_every_default_goal(running: RunningService) ->
         "status": "not_started",
         "requirement": {"statCode": "login_count", "operator": ">=", "targetValue": 1},
         "reward": daily["reward"],
+        "rewards": [daily["reward"]],
     }
     assert set(daily["reward"]) == {"type", "rewardId", "quantity"}
     onboarding = body["assignedGoals"][0]
@@ -82,9 +90,9 @@ async def test_repeat_calls_are_idempotent_and_keep_assigned_at(running: Running
 
 async def test_players_are_independent(running: RunningService) -> None:
     set_clock(running, T0)
-    assert (await running.http.post(INITIALIZE, headers=user("u1"))).json()["newAssignments"] == 5
-    assert (await running.http.post(INITIALIZE, headers=user("u2"))).json()["newAssignments"] == 5
-    assert len(await db_rows(running.settings.database_url, "u2")) == 5
+    assert (await running.http.post(INITIALIZE, headers=user("u1"))).json()["newAssignments"] == len(DEFAULTS)
+    assert (await running.http.post(INITIALIZE, headers=user("u2"))).json()["newAssignments"] == len(DEFAULTS)
+    assert len(await db_rows(running.settings.database_url, "u2")) == len(DEFAULTS)
 
 
 async def test_concurrent_first_calls_report_the_assignments_once(running: RunningService) -> None:
@@ -93,9 +101,9 @@ async def test_concurrent_first_calls_report_the_assignments_once(running: Runni
         *(running.http.post(INITIALIZE, headers=user("racer")) for _ in range(10))
     )
     assert [r.status_code for r in responses] == [200] * 10
-    assert sum(r.json()["newAssignments"] for r in responses) == 5
-    assert all(r.json()["totalActive"] == 5 for r in responses)
-    assert len(await db_rows(running.settings.database_url, "racer")) == 5
+    assert sum(r.json()["newAssignments"] for r in responses) == len(DEFAULTS)
+    assert all(r.json()["totalActive"] == len(DEFAULTS) for r in responses)
+    assert len(await db_rows(running.settings.database_url, "racer")) == len(DEFAULTS)
 
 
 async def test_returns_only_active_goals_and_does_not_reactivate_defaults(running: RunningService) -> None:
@@ -121,9 +129,10 @@ async def test_returns_only_active_goals_and_does_not_reactivate_defaults(runnin
         "weekly-login-5-days",
         "weekly-250-kills",
         "career-500-matches",
+        "daily-login-bonus",
     ]
     assert body["newAssignments"] == 0
-    assert body["totalActive"] == 5
+    assert body["totalActive"] == len(DEFAULTS)
     assert (await db_rows(running.settings.database_url, "u1"))["daily-login"]["is_active"] is False
 
 
@@ -239,7 +248,7 @@ async def serving(settings: Settings, now: datetime) -> AsyncIterator[httpx.Asyn
 
 async def test_config_sync_assigns_default_goals_added_since(database_url: str, tmp_path: Path) -> None:
     async with serving(make_settings(database_url), T0) as http:
-        assert (await http.post(INITIALIZE, headers=user("u1"))).json()["newAssignments"] == 5
+        assert (await http.post(INITIALIZE, headers=user("u1"))).json()["newAssignments"] == len(DEFAULTS)
 
     # The studio ships a catalog with one more default goal; the service restarts on the same database.
     later = T0 + timedelta(minutes=5)
@@ -247,7 +256,7 @@ async def test_config_sync_assigns_default_goals_added_since(database_url: str, 
     async with serving(settings, later) as http:
         body = (await http.post(INITIALIZE, headers=user("u1"))).json()
         assert body["newAssignments"] == 1
-        assert body["totalActive"] == 6
+        assert body["totalActive"] == len(DEFAULTS) + 1
         added = next(g for g in body["assignedGoals"] if g["goalId"] == "career-500-headshots")
         assert added["assignedAt"] == "2025-03-12T10:35:15Z"
         assert (await http.post(INITIALIZE, headers=user("u1"))).json()["newAssignments"] == 0

@@ -304,6 +304,8 @@ def test_the_claim_declares_every_refusal_in_its_order(spec: dict[str, Any]) -> 
     assert set(claim["responses"]) == {"200", "400", "401", "403", "404", "409", "502", "503"}
     assert error_codes(claim, "400") == {
         "INVALID_INPUT",
+        "CHALLENGE_NOT_LIVE",
+        "CHALLENGE_ENDED",
         "GOAL_NOT_ACTIVE",
         "GOAL_ROTATED",
         "GOAL_NOT_COMPLETED",
@@ -317,7 +319,7 @@ def test_the_claim_declares_every_refusal_in_its_order(spec: dict[str, Any]) -> 
     ("operation_id", "statuses"),
     [
         ("listChallenges", {"200", "400", "401", "403", "503"}),
-        ("getChallengeRotation", {"200", "400", "401", "403", "404"}),
+        ("getChallengeRotation", {"200", "400", "401", "403", "404", "503"}),
         ("randomSelectGoals", {"200", "400", "401", "403", "404", "413", "503"}),
         ("getHealth", {"200", "503"}),
         ("getMyData", {"200", "400", "401", "403", "503"}),

@@ -74,6 +74,10 @@ async def test_rotation_periods(
             "enabled": True,
             "type": "global",
             "schedule": schedule,
+            "resetTime": "00:00",
+            "timezone": "UTC",
+            "weekStart": "monday" if schedule == "weekly" else "",
+            "duration": "",
             "currentPeriod": dict(zip(("startTime", "endTime", "expiresInSeconds"), current, strict=True)),
             "nextPeriod": dict(zip(("startTime", "endTime", "expiresInSeconds"), following, strict=True)),
         },
@@ -85,7 +89,17 @@ async def test_challenge_without_rotation(running: RunningService) -> None:
     assert response.status_code == 200
     assert response.json() == {
         "challengeId": "career",
-        "rotation": {"enabled": False, "type": "", "schedule": "", "currentPeriod": None, "nextPeriod": None},
+        "rotation": {
+            "enabled": False,
+            "type": "",
+            "schedule": "",
+            "resetTime": "",
+            "timezone": "",
+            "weekStart": "",
+            "duration": "",
+            "currentPeriod": None,
+            "nextPeriod": None,
+        },
     }
 
 

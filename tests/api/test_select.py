@@ -63,6 +63,7 @@ async def test_batch_select_activates_the_chosen_goals(running: RunningService) 
         "description": first["description"],
         "requirement": {"statCode": "enemy_kills", "operator": ">=", "targetValue": 10},
         "reward": first["reward"],
+        "rewards": [first["reward"]],
         "status": "not_started",
         "progress": 0,
         "target": 10,

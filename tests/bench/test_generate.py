@@ -41,7 +41,7 @@ def test_rotating_seed_rows_expire_at_the_end_of_their_period(tmp_path: Path) ->
         g["goalId"]: g["rotation"]["schedule"]
         for c in catalog["challenges"]
         for g in c["goals"]
-        if (g.get("rotation") or {}).get("enabled")
+        if (g.get("rotation") or {}).get("enabled") and "schedule" in g["rotation"]
     }
     columns = [c.strip() for c in generate.SEED_COLUMNS.split(",")]
     with (tmp_path / "seed.csv").open() as f:

@@ -131,7 +131,7 @@ def test_demo_onboarding_is_a_prerequisite_chain(demo: Catalog) -> None:
 
 
 def test_demo_rewards_look_like_ags(demo: Catalog) -> None:
-    rewards = [g.reward for g in demo.goals]
+    rewards = [reward for g in demo.goals for reward in g.reward_list]
 
     assert all(re.fullmatch(r"[0-9a-f]{32}", r.reward_id) for r in rewards if r.type == "ITEM")
     assert {r.reward_id for r in rewards if r.type == "WALLET"} <= {"GOLD", "GEMS"}

@@ -12,6 +12,7 @@ from challenge_service.claims.rules import claim_period, refusal
 from challenge_service.errors import ErrorCode
 from challenge_service.rules.periods import Schedule
 from challenge_service.rules.progress import Progress
+from tests.helpers.catalog import make_rotation, per_user_rotation
 from tests.helpers.service import REPO
 
 NOW = datetime(2025, 3, 12, 10, 0, tzinfo=UTC)  # a Wednesday
@@ -82,4 +83,16 @@ def test_prerequisites_are_checked_last_and_listed(catalog: Catalog) -> None:
 def test_the_claim_period_is_the_start_of_the_period_the_row_expires_at_the_end_of(
     schedule: Schedule | None, expires_at: datetime | None, period: str
 ) -> None:
-    assert claim_period(schedule, expires_at) == period
+    assert claim_period(make_rotation(schedule) if schedule else None, expires_at) == period
+
+
+def test_a_per_user_period_is_named_by_its_start_duration_before_its_end() -> None:
+    rotation = per_user_rotation("36h")
+    assert claim_period(rotation, datetime(2025, 3, 13, 12, tzinfo=UTC)) == "2025-03-12T00:00:00Z"
+    assert claim_period(rotation, None) == ""
+
+
+def test_a_zoned_period_is_named_by_its_start_in_utc() -> None:
+    # 04:00 in Tokyo (UTC+9) is 19:00 UTC the day before.
+    rotation = make_rotation("daily", reset_time="04:00", timezone="Asia/Tokyo")
+    assert claim_period(rotation, datetime(2025, 3, 12, 19, tzinfo=UTC)) == "2025-03-11T19:00:00Z"

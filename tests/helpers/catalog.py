@@ -3,15 +3,41 @@
 from __future__ import annotations
 
 from challenge_service.catalog import Goal, OnExpiry, Requirement, Reward, Rotation
-from challenge_service.catalog.model import EventSource, ProgressMode, Schedule
+from challenge_service.catalog.model import EventSource, ProgressMode, Schedule, Weekday
+
+REWARD = Reward(type="ITEM", reward_id="r", quantity=1)
 
 
-def make_rotation(schedule: Schedule, *, reset: bool = True, reselect: bool = True) -> Rotation:
+def make_rotation(
+    schedule: Schedule = "daily",
+    *,
+    reset: bool = True,
+    reselect: bool = True,
+    deactivate: bool | None = None,
+    reset_time: str = "00:00",
+    timezone: str = "UTC",
+    week_start: Weekday = "monday",
+) -> Rotation:
+    """A global rotation."""
     return Rotation(
         enabled=True,
         type="global",
         schedule=schedule,
-        on_expiry=OnExpiry(reset_progress=reset, allow_reselection=reselect),
+        reset_time=reset_time,
+        timezone=timezone,
+        week_start=week_start,
+        on_expiry=OnExpiry(reset_progress=reset, allow_reselection=reselect, deactivate=deactivate),
+    )
+
+
+def per_user_rotation(
+    duration: str = "24h", *, reset: bool = True, reselect: bool = True, deactivate: bool | None = None
+) -> Rotation:
+    return Rotation(
+        enabled=True,
+        type="per_user",
+        duration=duration,
+        on_expiry=OnExpiry(reset_progress=reset, allow_reselection=reselect, deactivate=deactivate),
     )
 
 
@@ -24,6 +50,8 @@ def make_goal(
     mode: ProgressMode = "absolute",
     rotation: Rotation | None = None,
     challenge_id: str = "c",
+    rewards: tuple[Reward, ...] = (),
+    auto_claim: bool = False,
 ) -> Goal:
     return Goal(
         challenge_id=challenge_id,
@@ -36,6 +64,8 @@ def make_goal(
             target_value=target,
             progress_mode=mode,
         ),
-        reward=Reward(type="ITEM", reward_id="r", quantity=1),
+        reward=None if rewards else REWARD,
+        rewards=rewards,
         rotation=rotation,
+        auto_claim=auto_claim,
     )

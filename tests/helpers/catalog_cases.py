@@ -17,6 +17,21 @@ def _rotation(schedule: str) -> dict[str, Any]:
     }
 
 
+def _per_user(duration: str, **extra: object) -> dict[str, Any]:
+    return {
+        "enabled": True,
+        "type": "per_user",
+        "duration": duration,
+        "onExpiry": {"resetProgress": True, "allowReselection": True},
+        **extra,
+    }
+
+
+_NOT_RFC3339 = (
+    '{path}: must be an RFC 3339 timestamp with an offset, such as "2026-07-04T00:00:00Z", got "{value}"'
+)
+
+
 def _requirement(stat_code: str, target: int, mode: str = "absolute") -> dict[str, Any]:
     return {"statCode": stat_code, "operator": ">=", "targetValue": target, "progressMode": mode}
 
@@ -219,6 +234,7 @@ RULES = [
     ),
     # reward
     ((*C1G2, "reward"), DELETE, "challenges[1].goals[2].reward: is required"),
+    ((*C1G1, "reward"), DELETE, "challenges[1].goals[1].reward: is required"),
     (
         (*C1G2, "reward", "type"),
         "COINS",
@@ -278,7 +294,7 @@ RULES = [
     (
         (*C0G0, "rotation", "type"),
         "user",
-        'challenges[0].goals[0].rotation.type: must be "global", got "user"',
+        'challenges[0].goals[0].rotation.type: must be one of global|per_user, got "user"',
     ),
     (
         (*C0G0, "rotation", "schedule"),
@@ -296,6 +312,101 @@ RULES = [
         (*C0G0, "rotation", "onExpiry", "allowReselection"),
         "no",
         "challenges[0].goals[0].rotation.onExpiry.allowReselection: expected a boolean, got string",
+    ),
+    # challenge design beyond the reference: time windows, tags, several rewards, per-player and
+    # zoned rotation, auto-claim
+    ((*C1, "startsAt"), "tomorrow", _NOT_RFC3339.format(path="challenges[1].startsAt", value="tomorrow")),
+    (
+        (*C1, "endsAt"),
+        "2026-07-04T00:00:00",
+        _NOT_RFC3339.format(path="challenges[1].endsAt", value="2026-07-04T00:00:00"),
+    ),
+    (
+        C1,
+        {
+            **VALID_DOCUMENT["challenges"][1],
+            "startsAt": "2026-07-06T00:00:00Z",
+            "endsAt": "2026-07-04T00:00:00Z",
+        },
+        "challenges[1].endsAt: must be after startsAt",
+    ),
+    ((*C1, "claimGraceHours"), 721, "challenges[1].claimGraceHours: must be between 0 and 720"),
+    ((*C1, "claimGraceHours"), -1, "challenges[1].claimGraceHours: must be between 0 and 720"),
+    ((*C1, "tags"), "event", "challenges[1].tags: expected an array, got string"),
+    (
+        (*C1, "tags"),
+        ["weekend", "Big Event"],
+        'challenges[1].tags[1]: must be 1–50 characters of a-z, 0-9, _ and -, got "Big Event"',
+    ),
+    (
+        (*C1G2, "tags"),
+        ["t" * 51],
+        f'challenges[1].goals[2].tags[0]: must be 1–50 characters of a-z, 0-9, _ and -, got "{"t" * 51}"',
+    ),
+    (
+        (*C1G2, "tags"),
+        [f"t{i}" for i in range(21)],
+        "challenges[1].goals[2].tags: must contain at most 20 tags",
+    ),
+    ((*C1G2, "autoClaim"), "yes", "challenges[1].goals[2].autoClaim: expected a boolean, got string"),
+    (
+        (*C1G2, "rewards"),
+        [{"type": "ITEM", "rewardId": "sword", "quantity": 1}],
+        'challenges[1].goals[2].rewards: must not be given together with "reward"; list every reward here',
+    ),
+    ((*C1G2, "reward"), DELETE, "challenges[1].goals[2].reward: is required"),
+    ((*C1G1, "reward"), DELETE, "challenges[1].goals[1].reward: is required"),
+    (
+        (*C0G0, "rotation", "timezone"),
+        "Mars/Olympus_Mons",
+        'challenges[0].goals[0].rotation.timezone: must be an IANA time zone name such as "Asia/Tokyo", '
+        'got "Mars/Olympus_Mons"',
+    ),
+    (
+        (*C0G0, "rotation", "resetTime"),
+        "25:00",
+        'challenges[0].goals[0].rotation.resetTime: must be "HH:MM" (24 h, 00:00 to 23:59), got "25:00"',
+    ),
+    (
+        (*C0G0, "rotation", "weekStart"),
+        "sunday",
+        "challenges[0].goals[0].rotation.weekStart: is for the weekly schedule only",
+    ),
+    (
+        (*C0G0, "rotation", "duration"),
+        "24h",
+        "challenges[0].goals[0].rotation.duration: is for per_user rotation only",
+    ),
+    (
+        (*C0G0, "rotation"),
+        _per_user("0h"),
+        'challenges[0].goals[0].rotation.duration: must be between 1 h and 90 d, got "0h"',
+    ),
+    (
+        (*C0G0, "rotation"),
+        _per_user("91d"),
+        'challenges[0].goals[0].rotation.duration: must be between 1 h and 90 d, got "91d"',
+    ),
+    (
+        (*C0G0, "rotation"),
+        _per_user("1w"),
+        'challenges[0].goals[0].rotation.duration: must be "<n>h" or "<n>d", got "1w"',
+    ),
+    (
+        (*C0G0, "rotation"),
+        _per_user("24h", resetTime="04:00"),
+        "challenges[0].goals[0].rotation.resetTime: is for global rotation only; a per_user period lasts "
+        "`duration`",
+    ),
+    (
+        (*C0G0, "rotation"),
+        {k: v for k, v in _per_user("24h").items() if k != "duration"},
+        "challenges[0].goals[0].rotation.duration: is required",
+    ),
+    (
+        (*C0G0, "rotation", "onExpiry", "deactivate"),
+        "no",
+        "challenges[0].goals[0].rotation.onExpiry.deactivate: expected a boolean, got string",
     ),
     (
         (*C0G0, "requirement", "progressMode"),
@@ -333,4 +444,22 @@ ACCEPTED = [
     pytest.param((*C1G2, "requirement", "targetValue"), 2**53, id="max-target"),
     pytest.param((*C1G2, "reward", "quantity"), 2**31 - 1, id="max-quantity"),
     pytest.param(("challenges", 0, "goals", 1, "prerequisites"), ["ten-wins"], id="forward-reference"),
+    pytest.param((*C1, "startsAt"), "2026-07-03T18:00:00+09:00", id="window-start-with-offset"),
+    pytest.param((*C1, "endsAt"), "2026-07-06T00:00:00Z", id="window-end-only"),
+    pytest.param((*C1, "startsAt"), None, id="null-window-start"),
+    pytest.param((*C1, "claimGraceHours"), 0, id="no-claim-grace"),
+    pytest.param((*C1, "claimGraceHours"), 720, id="max-claim-grace"),
+    pytest.param((*C1, "tags"), ["weekend", "pvp_2", "event-1"], id="tags"),
+    pytest.param((*C1G2, "tags"), [], id="no-tags"),
+    pytest.param((*C1G2, "autoClaim"), True, id="auto-claim"),
+    pytest.param((*C0G0, "rotation", "timezone"), "Asia/Tokyo", id="zone"),
+    pytest.param((*C0G0, "rotation", "resetTime"), "23:59", id="reset-time"),
+    pytest.param((*C0G0, "rotation", "onExpiry", "deactivate"), True, id="global-deactivate"),
+    pytest.param((*C0G0, "rotation"), _per_user("1h"), id="per-user-1h"),
+    pytest.param((*C0G0, "rotation"), _per_user("90d"), id="per-user-90d"),
+    pytest.param(
+        (*C0G0, "rotation"),
+        _per_user("24h", onExpiry={"resetProgress": True, "allowReselection": True, "deactivate": False}),
+        id="per-user-no-deactivate",
+    ),
 ]

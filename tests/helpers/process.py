@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import IO
 
@@ -57,9 +57,14 @@ async def wait_healthy(env: dict[str, str], process: subprocess.Popen[bytes]) ->
         await eventually(healthy, STARTUP_TIMEOUT_S, interval_s=0.1)
 
 
-async def start(env: dict[str, str], stderr: int | IO[bytes] = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
-    """`challenge-service serve` with `env`, returned once healthy (killed again if it never is)."""
-    process = subprocess.Popen([*COMMAND, "serve"], env=env, stderr=stderr)  # noqa: ASYNC220
+async def start(
+    env: dict[str, str],
+    stderr: int | IO[bytes] = subprocess.DEVNULL,
+    command: Sequence[str] = (*COMMAND, "serve"),
+) -> subprocess.Popen[bytes]:
+    """`challenge-service serve` (or `command`, run from the repository root) with `env`, returned once
+    healthy (killed again if it never is)."""
+    process = subprocess.Popen([*command], env=env, stderr=stderr, cwd=REPO)  # noqa: ASYNC220
     try:
         await wait_healthy(env, process)
     except BaseException:

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -51,9 +52,10 @@ class RunningService:
 
 
 @asynccontextmanager
-async def in_process(settings: Settings) -> AsyncIterator[RunningService]:
-    """The whole service in this process with a REST client on its port; stopped at the end."""
-    service = Service(settings, host="127.0.0.1")
+async def in_process(settings: Settings, **options: Any) -> AsyncIterator[RunningService]:
+    """The whole service in this process with a REST client on its port; stopped at the end. `options`
+    go to `Service` (the background tasks' policies)."""
+    service = Service(settings, host="127.0.0.1", **options)
     await service.start()
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.http_port}", timeout=10) as http:

@@ -113,6 +113,15 @@ async def test_a_row_with_an_unresolved_grant_is_kept(conn: psycopg.AsyncConnect
     assert await remaining(conn) == {("u1", RESELECTABLE)}
 
 
+async def test_a_row_owing_an_automatic_claim_is_kept(conn: psycopg.AsyncConnection[object]) -> None:
+    await put(conn, "u1", RESELECTABLE, OLD, "completed")
+    await put(conn, "u2", RESELECTABLE, OLD, "completed")
+    await conn.execute("UPDATE user_goal_progress SET auto_claim_at = %s WHERE user_id = 'u1'", (OLD,))
+    deleted, _ = await delete_expired_batch(conn, CUTOFF, [RESELECTABLE], limit=100)
+    assert deleted == 1
+    assert await remaining(conn) == {("u1", RESELECTABLE)}
+
+
 async def test_a_batch_deletes_at_most_its_limit_oldest_first(conn: psycopg.AsyncConnection[object]) -> None:
     for day in range(5):
         await put(conn, f"u{day}", RESELECTABLE, OLD - timedelta(days=day))

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from challenge_service.claims.rules import claim_period
 from challenge_service.rules.periods import Schedule, period_end, period_start
+from tests.helpers.catalog import make_rotation
 
 SCHEDULES: tuple[Schedule, ...] = ("daily", "weekly", "monthly")
 TICK = timedelta(microseconds=1)
@@ -147,10 +148,10 @@ def test_the_ledger_period_of_a_row_is_the_start_of_the_period_it_expires_after(
 ) -> None:
     # A row assigned at `now` expires at the period's end; claims and operators name the period by its start.
     expected = period_start(schedule, now).strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert claim_period(schedule, period_end(schedule, now)) == expected
+    assert claim_period(make_rotation(schedule), period_end(schedule, now)) == expected
 
 
 def test_goals_without_rotation_have_one_ledger_period() -> None:
     assert claim_period(None, None) == ""
     assert claim_period(None, utc(2025, 3, 13)) == ""
-    assert claim_period("daily", None) == ""
+    assert claim_period(make_rotation("daily"), None) == ""

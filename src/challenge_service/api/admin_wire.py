@@ -35,6 +35,8 @@ class ProgressRecord(msgspec.Struct, rename="camel"):
     completed_at: str
     claimed_at: str
     expires_at: str
+    # An automatic claim is owed from this time (the auto-claimer's next try); "" when none is.
+    auto_claim_at: str
     created_at: str
     updated_at: str
 
@@ -49,6 +51,10 @@ class AdminChallengeView(msgspec.Struct, rename="camel"):
     challenge_id: str
     name: str
     description: str
+    tags: list[str]
+    starts_at: str
+    ends_at: str
+    state: str
     goals: list[AdminGoalView]
 
 
@@ -73,6 +79,8 @@ class GrantView(msgspec.Struct, rename="camel"):
     user_id: str
     goal_id: str
     period: str
+    # Which reward of the goal (0: the first or only one); each has its own row.
+    reward_index: int
     reward: Reward
     state: str
     attempts: int
@@ -137,6 +145,7 @@ def progress_record(stored: StoredRow) -> ProgressRecord:
         completed_at=timestamp(row.completed_at),
         claimed_at=timestamp(row.claimed_at),
         expires_at=timestamp(row.expires_at),
+        auto_claim_at=timestamp(row.auto_claim_at),
         created_at=timestamp(stored.created_at),
         updated_at=timestamp(stored.updated_at),
     )
@@ -161,6 +170,7 @@ def grant_view(grant: Grant) -> GrantView:
         user_id=grant.user_id,
         goal_id=grant.goal_id,
         period=grant.period,
+        reward_index=grant.reward_index,
         reward=Reward(grant.reward_type, grant.reward_id, grant.quantity),
         state=grant.state,
         attempts=grant.attempts,

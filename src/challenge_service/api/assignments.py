@@ -37,7 +37,14 @@ async def initialize(request: AnyRequest) -> Initialized:
     summary="Activate or deactivate one goal",
     description="Creates the player's row for the goal when missing; progress survives toggling.",
     operation_class=request_body(SetActiveRequest, required=True, example={"isActive": True}),
-    responses=errors(*AUTH, ErrorCode.CHALLENGE_NOT_FOUND, ErrorCode.GOAL_NOT_FOUND, *DATABASE, body=True),
+    responses=errors(
+        *AUTH,
+        ErrorCode.CHALLENGE_NOT_FOUND,
+        ErrorCode.GOAL_NOT_FOUND,
+        ErrorCode.CHALLENGE_NOT_LIVE,
+        *DATABASE,
+        body=True,
+    ),
 )
 async def set_active(request: AnyRequest, challenge_id: FromPath[str], goal_id: FromPath[str]) -> ActiveSet:
     goals = assignments(request)

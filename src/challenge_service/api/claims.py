@@ -7,7 +7,7 @@ from litestar.params import FromPath
 
 from challenge_service.api.deps import AnyRequest, claims, current_user
 from challenge_service.api.openapi import AUTH, CLAIMS, DATABASE, errors
-from challenge_service.api.wire import ClaimResult, reward, timestamp
+from challenge_service.api.wire import ClaimResult, reward, rewards, timestamp
 from challenge_service.errors import ErrorCode
 
 # In the order the claim checks them.
@@ -15,6 +15,8 @@ CLAIM_ERRORS = (
     *AUTH,
     ErrorCode.CHALLENGE_NOT_FOUND,
     ErrorCode.GOAL_NOT_FOUND,
+    ErrorCode.CHALLENGE_NOT_LIVE,
+    ErrorCode.CHALLENGE_ENDED,
     ErrorCode.GOAL_NOT_ACTIVE,
     ErrorCode.GOAL_ROTATED,
     ErrorCode.GOAL_ALREADY_CLAIMED,
@@ -32,11 +34,12 @@ CLAIM_ERRORS = (
     status_code=200,
     operation_id="claimGoal",
     tags=[CLAIMS],
-    summary="Claim a completed goal's reward (granted exactly once per rotation period)",
-    description="Checks in order: the goal is in the challenge (404), the player's row exists and is active, "
-    "it has not rotated, it is not claimed yet (409), it is completed, its prerequisites are met; then the "
-    "reward is granted and the goal marked claimed. A failed grant (502) leaves the goal claimable. Any "
-    "request body is ignored.",
+    summary="Claim a completed goal's rewards (each granted exactly once per rotation period)",
+    description="Checks in order: the goal is in the challenge (404), the challenge has started and, if it "
+    "has ended, its claim grace has not run out, the player's row exists and is active, it has not rotated, "
+    "it is not claimed yet (409), it is completed, its prerequisites are met; then every reward is granted "
+    "and the goal marked claimed. A failed grant (502) leaves the goal claimable; a new claim grants only "
+    "the rewards still missing. Any request body is ignored.",
     responses=errors(*CLAIM_ERRORS),
 )
 async def claim_goal(request: AnyRequest, challenge_id: FromPath[str], goal_id: FromPath[str]) -> ClaimResult:
@@ -47,5 +50,6 @@ async def claim_goal(request: AnyRequest, challenge_id: FromPath[str], goal_id: 
         goal_id=claimed.goal.goal_id,
         status="claimed",
         reward=reward(claimed.goal),
+        rewards=rewards(claimed.goal),
         claimed_at=timestamp(claimed.claimed_at),
     )

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -43,6 +44,7 @@ from challenge_service.errors import (
     DomainError,
     ErrorCode,
     challenge_not_found,
+    challenge_not_live,
     goal_not_found,
     invalid_input,
 )
@@ -170,6 +172,8 @@ def _samples() -> dict[ErrorCode, DomainError]:
         challenge_not_found(challenge),
         goal_not_found("no-such-goal", challenge),
         insufficient_goals(0, 3),
+        challenge_not_live("weekend-event", "upcoming"),
+        claim_errors.challenge_ended("weekend-event", datetime(2026, 7, 9, tzinfo=UTC)),
         claim_errors.goal_not_active(goal),
         claim_errors.goal_rotated(goal),
         claim_errors.goal_already_claimed(goal),

@@ -15,7 +15,13 @@ from challenge_service.assignments import Assignments
 from challenge_service.catalog import Challenge
 from challenge_service.errors import ErrorCode
 
-SELECTION_ERRORS = (*AUTH, ErrorCode.CHALLENGE_NOT_FOUND, ErrorCode.GOAL_NOT_FOUND, *DATABASE)
+SELECTION_ERRORS = (
+    *AUTH,
+    ErrorCode.CHALLENGE_NOT_FOUND,
+    ErrorCode.GOAL_NOT_FOUND,
+    ErrorCode.CHALLENGE_NOT_LIVE,
+    *DATABASE,
+)
 
 
 class _Selecting(NamedTuple):

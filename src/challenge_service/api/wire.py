@@ -7,14 +7,17 @@ The challenge reads (`GET /v1/challenges…`) are encoded by `api/views.py` inst
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 
 from challenge_service import assignments
 from challenge_service.catalog import Challenge, Goal
-from challenge_service.rules.periods import Schedule, period_end, period_start
-from challenge_service.rules.progress import Progress, displayed
+from challenge_service.catalog import Reward as CatalogReward
+from challenge_service.catalog import Rotation as RotationConfig
+from challenge_service.rules.periods import Calendar, calendar, period_end, period_start
+from challenge_service.rules.progress import Progress, displayed, view
 
 
 def timestamp(value: datetime | None) -> str:
@@ -41,8 +44,14 @@ class GoalView(msgspec.Struct, rename="camel"):
     name: str
     description: str
     requirement: Requirement
+    # The first of `rewards`: what a client written for one reward per goal shows.
     reward: Reward
+    # Every reward a claim grants.
+    rewards: list[Reward]
     prerequisites: list[str]
+    tags: list[str]
+    # The rewards are granted when the goal completes, without a claim call.
+    auto_claim: bool
     progress: int
     status: str
     locked: bool
@@ -57,6 +66,12 @@ class ChallengeView(msgspec.Struct, rename="camel"):
     challenge_id: str
     name: str
     description: str
+    tags: list[str]
+    # The challenge's time window; "" when open on that side.
+    starts_at: str
+    ends_at: str
+    # upcoming (before startsAt), live, ended (from endsAt).
+    state: str
     goals: list[GoalView]
 
 
@@ -81,6 +96,7 @@ class AssignedGoal(msgspec.Struct, rename="camel"):
     status: str
     requirement: Requirement
     reward: Reward
+    rewards: list[Reward]
 
 
 class Initialized(msgspec.Struct, rename="camel"):
@@ -103,6 +119,7 @@ class SelectedGoal(msgspec.Struct, rename="camel"):
     description: str
     requirement: Requirement
     reward: Reward
+    rewards: list[Reward]
     status: str
     progress: int
     target: int
@@ -126,9 +143,19 @@ class RotationPeriod(msgspec.Struct, rename="camel"):
 
 class Rotation(msgspec.Struct, rename="camel"):
     enabled: bool
+    # global or per_user; "" without rotation.
     type: str
+    # Global rotation's calendar ("" otherwise): daily, weekly or monthly periods starting at
+    # `resetTime` in `timezone` (on `weekStart` for weekly ones).
     schedule: str
-    # The contract's one exception to "never null": no rotation → both periods are null.
+    reset_time: str
+    timezone: str
+    week_start: str
+    # Per-user rotation's period length ("" otherwise), e.g. "24h".
+    duration: str
+    # The contract's one exception to "never null": no rotation → both periods are null. Per-user
+    # rotation: the player's period (null while the player has none running) and the one that follows
+    # it (null when the goal deactivates on expiry: the next starts when the player picks it again).
     current_period: RotationPeriod | None
     next_period: RotationPeriod | None
 
@@ -141,7 +168,10 @@ class ChallengeRotation(msgspec.Struct, rename="camel"):
 class ClaimResult(msgspec.Struct, rename="camel"):
     goal_id: str
     status: str
+    # The first of `rewards`.
     reward: Reward
+    # Every reward granted.
+    rewards: list[Reward]
     claimed_at: str
 
 
@@ -161,9 +191,17 @@ def requirement(goal: Goal) -> Requirement:
     return Requirement(r.stat_code, r.operator, r.target_value)
 
 
-def reward(goal: Goal) -> Reward:
-    r = goal.reward
+def reward_struct(r: CatalogReward) -> Reward:
     return Reward(r.type, r.reward_id, r.quantity)
+
+
+def reward(goal: Goal) -> Reward:
+    """The goal's first reward, the one the single-reward `reward` field shows."""
+    return reward_struct(goal.reward_list[0])
+
+
+def rewards(goal: Goal) -> list[Reward]:
+    return [reward_struct(r) for r in goal.reward_list]
 
 
 def row_expiry(goal: Goal, row: Progress) -> str:
@@ -185,6 +223,7 @@ def assigned_goal(goal: Goal, row: Progress) -> AssignedGoal:
         status=row.status,
         requirement=requirement(goal),
         reward=reward(goal),
+        rewards=rewards(goal),
     )
 
 
@@ -195,6 +234,7 @@ def selected_goal(goal: Goal, row: Progress) -> SelectedGoal:
         description=goal.description,
         requirement=requirement(goal),
         reward=reward(goal),
+        rewards=rewards(goal),
         status=row.status,
         progress=displayed(goal, row),
         target=goal.requirement.target_value,
@@ -220,12 +260,21 @@ def goal_selection(result: assignments.Selected) -> GoalSelection:
     )
 
 
-NO_ROTATION = Rotation(enabled=False, type="", schedule="", current_period=None, next_period=None)
+NO_ROTATION = Rotation(
+    enabled=False,
+    type="",
+    schedule="",
+    reset_time="",
+    timezone="",
+    week_start="",
+    duration="",
+    current_period=None,
+    next_period=None,
+)
 
 
-def _period(schedule: Schedule, at: datetime, now: datetime) -> RotationPeriod:
-    """The period containing `at`; `expiresInSeconds` counts from `now` to its end."""
-    start, end = period_start(schedule, at), period_end(schedule, at)
+def _period(start: datetime, end: datetime, now: datetime) -> RotationPeriod:
+    """`expiresInSeconds` counts from `now` to the period's end."""
     return RotationPeriod(
         start_time=timestamp(start),
         end_time=timestamp(end),
@@ -233,17 +282,79 @@ def _period(schedule: Schedule, at: datetime, now: datetime) -> RotationPeriod:
     )
 
 
-def challenge_rotation(challenge: Challenge, now: datetime) -> Rotation:
-    # Goals of one challenge share a rotation in practice; the first rotating goal's stands for all.
+def _calendar_period(cal: Calendar, at: datetime, now: datetime) -> RotationPeriod:
+    """The calendar's period containing `at`."""
+    return _period(period_start(cal, at), period_end(cal, at), now)
+
+
+def rotating_goal(challenge: Challenge) -> Goal | None:
+    """The goal whose rotation stands for the challenge's: the first rotating one (goals of one
+    challenge share a rotation in practice)."""
+    return next((goal for goal in challenge.goals if goal.rotating), None)
+
+
+def soonest_period(
+    challenge: Challenge, rows: Mapping[str, Progress], now: datetime
+) -> tuple[Goal, datetime] | None:
+    """The player's per-user period of the challenge that ends first, with its goal (as shown: an
+    expiry due is applied); None when the player has none running."""
+    running = []
     for goal in challenge.goals:
-        rotation = goal.rotation
-        if rotation is not None and rotation.enabled:
-            current = _period(rotation.schedule, now, now)
-            return Rotation(
-                enabled=True,
-                type=rotation.type,
-                schedule=rotation.schedule,
-                current_period=current,
-                next_period=_period(rotation.schedule, period_end(rotation.schedule, now), now),
-            )
-    return NO_ROTATION
+        row = rows.get(goal.goal_id)
+        if row is None or goal.rotation is None or not goal.rotating or not goal.rotation.per_user:
+            continue
+        end = view(goal, row, now).expires_at
+        if end is not None and end > now:
+            running.append((end, goal.goal_id, goal))
+    if not running:
+        return None
+    end, _, goal = min(running)
+    return goal, end
+
+
+def challenge_rotation(
+    challenge: Challenge, now: datetime, own: tuple[Goal, datetime] | None = None
+) -> Rotation:
+    """The rotation route's answer. Global rotation: the calendar's current and next period. Per-user
+    rotation: the player's period that ends first, `own` (`soonest_period`)."""
+    goal = rotating_goal(challenge)
+    if goal is None or goal.rotation is None:
+        return NO_ROTATION
+    if goal.rotation.per_user:
+        return _per_user_rotation(goal.rotation, own, now)
+    rotation = goal.rotation
+    cal = calendar(rotation)
+    return Rotation(
+        enabled=True,
+        type=rotation.type,
+        schedule=rotation.schedule or "",
+        reset_time=rotation.reset_time,
+        timezone=rotation.timezone,
+        week_start=rotation.week_start if rotation.schedule == "weekly" else "",
+        duration="",
+        current_period=_calendar_period(cal, now, now),
+        next_period=_calendar_period(cal, period_end(cal, now), now),
+    )
+
+
+def _per_user_rotation(
+    rotation: RotationConfig, own: tuple[Goal, datetime] | None, now: datetime
+) -> Rotation:
+    current = following = None
+    if own is not None and own[0].rotation is not None:
+        rotation, end = own[0].rotation, own[1]
+        length = timedelta(seconds=rotation.duration_s)
+        current = _period(end - length, end, now)
+        if not rotation.deactivates:
+            following = _period(end, end + length, now)
+    return Rotation(
+        enabled=True,
+        type=rotation.type,
+        schedule="",
+        reset_time="",
+        timezone="",
+        week_start="",
+        duration=rotation.duration or "",
+        current_period=current,
+        next_period=following,
+    )

@@ -25,6 +25,7 @@ class Catalog:
         "_goals",
         "_login_goals",
         "_stat_goals",
+        "_windowed",
     )
 
     def __init__(self, challenges: Iterable[Challenge]) -> None:
@@ -47,6 +48,7 @@ class Catalog:
         self._stat_goals = {code: tuple(goals) for code, goals in stat_goals.items()}
         self._login_goals = tuple(g for g in self._goals if g.event_source == "login")
         self._default_goals = tuple(g for g in self._goals if g.default_assigned)
+        self._windowed = any(c.starts_at is not None or c.ends_at is not None for c in stamped)
 
     @property
     def challenges(self) -> tuple[Challenge, ...]:
@@ -55,6 +57,11 @@ class Catalog:
     @property
     def goals(self) -> tuple[Goal, ...]:
         return self._goals
+
+    @property
+    def windowed(self) -> bool:
+        """Some challenge has a time window (`startsAt` or `endsAt`): not every challenge is always live."""
+        return self._windowed
 
     @property
     def login_goals(self) -> tuple[Goal, ...]:

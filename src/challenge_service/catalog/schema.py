@@ -5,9 +5,11 @@ Editors read it through the file's `"$schema"` key (completion, hover text, erro
 no editor flags. The committed copy at the repository root is regenerated with `make schema`, and a test
 fails when it differs from a fresh generation.
 
-Two rules are added by hand because a type cannot carry them: an enabled rotation needs
-`progressMode: "relative"`, and a goal's `challengeId` (stamped by the catalog) is not a key of the file.
-What no JSON Schema can check — unique ids, prerequisites that exist and form no cycle — is the
+Rules a type cannot carry are added by hand: an enabled rotation needs `progressMode: "relative"`; a
+goal has `reward` or `rewards`, not both; which rotation keys go with which rotation type and schedule;
+a timestamp has an RFC 3339 form with an offset; and a goal's `challengeId` (stamped by the catalog) is
+not a key of the file. What no JSON Schema can check — unique ids, prerequisites that exist and form no
+cycle, IANA zone names, `endsAt` after `startsAt`, the bounds of a per-player period — is the
 validator's alone.
 """
 
@@ -22,6 +24,7 @@ import msgspec
 from jsonschema import Draft202012Validator
 
 from challenge_service.catalog.model import CatalogFile
+from challenge_service.catalog.validate import GLOBAL_ONLY, PER_USER_ONLY
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_FILE = "challenges.schema.json"
@@ -31,6 +34,30 @@ _ENABLED_ROTATION_NEEDS_RELATIVE = {
     "if": {"properties": {"rotation": _ENABLED_ROTATION}, "required": ["rotation"]},
     "then": {"properties": {"requirement": _RELATIVE}},
 }
+_REWARD_OR_REWARDS = {"oneOf": [{"required": ["reward"]}, {"required": ["rewards"]}]}
+
+
+def _none_of(keys: tuple[str, ...]) -> dict[str, Any]:
+    return {"not": {"anyOf": [{"required": [key]} for key in keys]}}
+
+
+_ROTATION_KEYS_BY_TYPE = {
+    "allOf": [
+        {
+            "if": {"properties": {"type": {"const": "per_user"}}, "required": ["type"]},
+            "then": {"required": list(PER_USER_ONLY), **_none_of(GLOBAL_ONLY)},
+            "else": {"required": ["schedule"], **_none_of(PER_USER_ONLY)},
+        },
+        {
+            "if": {"required": ["weekStart"]},
+            "then": {"properties": {"schedule": {"const": "weekly"}}, "required": ["schedule"]},
+        },
+    ]
+}
+# RFC 3339 with an offset, the form msgspec (and so the catalog) reads.
+RFC3339 = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
 
 
 def catalog_schema() -> dict[str, Any]:
@@ -39,7 +66,20 @@ def catalog_schema() -> dict[str, Any]:
     file_schema = definitions.pop("CatalogFile")
     goal = definitions["Goal"]
     del goal["properties"]["challengeId"]
-    goal.update(_ENABLED_ROTATION_NEEDS_RELATIVE)
+    # `null` is not "no reward": a goal names its reward(s).
+    goal["properties"]["reward"] = {"$ref": "#/$defs/Reward", "description": "what a claim grants"}
+    goal.update(_ENABLED_ROTATION_NEEDS_RELATIVE, **_REWARD_OR_REWARDS)
+    rotation = definitions["Rotation"]
+    rotation.update(_ROTATION_KEYS_BY_TYPE)
+    for key in ("schedule", "duration"):
+        # Optional because only one rotation type takes each, not because `null` means anything.
+        prop = rotation["properties"][key]
+        kind, _null = prop.pop("anyOf")
+        del prop["default"]
+        prop.update(kind)
+    for key in ("startsAt", "endsAt"):
+        timestamp, _null = definitions["Challenge"]["properties"][key]["anyOf"]
+        timestamp["pattern"] = RFC3339
     return {"$schema": DIALECT, **file_schema, "title": "challenges.json", "$defs": definitions}
 
 

@@ -6,21 +6,35 @@ first error, and whoever fixes a broken file wants the whole list in one go.
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from datetime import datetime
 from typing import Any, get_args
+from zoneinfo import ZoneInfo
 
 import msgspec
 
 from challenge_service.catalog.model import (
+    DURATION_PATTERN,
+    MAX_CLAIM_GRACE_HOURS,
+    MAX_DURATION_S,
     MAX_ID_LENGTH,
     MAX_QUANTITY,
+    MAX_REWARDS,
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
     MAX_TARGET_VALUE,
+    MIN_DURATION_S,
+    RESET_TIME_PATTERN,
+    TAG_PATTERN,
     EventSource,
     Operator,
     ProgressMode,
     RewardType,
     RotationType,
     Schedule,
+    Weekday,
+    duration_seconds,
 )
 from challenge_service.catalog.prerequisites import PrerequisiteRef, check_prerequisites
 
@@ -30,6 +44,13 @@ REWARD_TYPES: tuple[str, ...] = get_args(RewardType)
 ROTATION_TYPES: tuple[str, ...] = get_args(RotationType)
 SCHEDULES: tuple[str, ...] = get_args(Schedule)
 OPERATORS: tuple[str, ...] = get_args(Operator)
+WEEKDAYS: tuple[str, ...] = get_args(Weekday)
+# Keys of a rotation that only one type takes.
+GLOBAL_ONLY = ("schedule", "resetTime", "timezone", "weekStart")
+PER_USER_ONLY = ("duration",)
+_TAG = re.compile(TAG_PATTERN)
+_DURATION = re.compile(DURATION_PATTERN)
+_RESET_TIME = re.compile(RESET_TIME_PATTERN)
 
 _ARTICLES = {
     "object": "an object",
@@ -108,6 +129,8 @@ class _Validator:
         self.identifier(challenge, "challengeId", path, self._challenge_paths)
         self.text(challenge, "name", path)
         self.field(challenge, "description", path, "string", required=False)
+        self.tags(challenge, path)
+        self.window(challenge, path)
         goals = self.field(challenge, "goals", path, "array")
         if goals is None:
             return
@@ -125,9 +148,11 @@ class _Validator:
         self.field(goal, "description", path, "string", required=False)
         self.choice(goal, "eventSource", path, EVENT_SOURCES)
         progress_mode = self.requirement(goal, path)
-        self.reward(goal, path)
+        self.rewards(goal, path)
         prerequisites = self.prerequisite_list(goal, path)
         self.field(goal, "defaultAssigned", path, "boolean", required=False)
+        self.tags(goal, path)
+        self.field(goal, "autoClaim", path, "boolean", required=False)
         if self.rotation(goal, path) and progress_mode == "absolute":
             # Rotation resets re-derive a baseline; an absolute goal would complete again at once.
             self.add(f"{path}.requirement.progressMode", 'must be "relative" when rotation is enabled')
@@ -148,11 +173,30 @@ class _Validator:
             return "absolute"
         return self.choice(requirement, "progressMode", path, PROGRESS_MODES)
 
-    def reward(self, goal: dict[str, Any], path: str) -> None:
-        reward = self.field(goal, "reward", path, "object")
-        if reward is None:
+    def rewards(self, goal: dict[str, Any], path: str) -> None:
+        """`reward` or `rewards` (1 … MAX_REWARDS of them), never both."""
+        if "rewards" not in goal:
+            if "reward" in goal:
+                self.reward(goal["reward"], f"{path}.reward")
+            else:
+                self.add(f"{path}.reward", "is required")
             return
-        path = f"{path}.reward"
+        if "reward" in goal:
+            self.add(f"{path}.rewards", 'must not be given together with "reward"; list every reward here')
+        rewards = self.field(goal, "rewards", path, "array")
+        if rewards is None:
+            return
+        if not rewards:
+            self.add(f"{path}.rewards", "must contain at least one reward")
+        elif len(rewards) > MAX_REWARDS:
+            self.add(f"{path}.rewards", f"must contain at most {MAX_REWARDS} rewards")
+        for index, reward in enumerate(rewards):
+            self.reward(reward, f"{path}.rewards[{index}]")
+
+    def reward(self, reward: Any, path: str) -> None:
+        if not isinstance(reward, dict):
+            self.add(path, f"expected an object, got {type_name(reward)}")
+            return
         self.choice(reward, "type", path, REWARD_TYPES)
         self.text(reward, "rewardId", path)
         self.positive_int(reward, "quantity", path, MAX_QUANTITY)
@@ -179,13 +223,94 @@ class _Validator:
             return False
         path = f"{path}.rotation"
         enabled = self.field(rotation, "enabled", path, "boolean")
-        self.choice(rotation, "type", path, ROTATION_TYPES)
-        self.choice(rotation, "schedule", path, SCHEDULES)
+        kind = self.choice(rotation, "type", path, ROTATION_TYPES)
+        if kind == "per_user":
+            self.per_user_rotation(rotation, path)
+        elif kind == "global":
+            self.global_rotation(rotation, path)
         on_expiry = self.field(rotation, "onExpiry", path, "object")
         if on_expiry is not None:
             self.field(on_expiry, "resetProgress", f"{path}.onExpiry", "boolean")
             self.field(on_expiry, "allowReselection", f"{path}.onExpiry", "boolean")
+            self.field(on_expiry, "deactivate", f"{path}.onExpiry", "boolean", required=False)
         return enabled is True
+
+    def global_rotation(self, rotation: dict[str, Any], path: str) -> None:
+        for key in PER_USER_ONLY:
+            if key in rotation:
+                self.add(f"{path}.{key}", "is for per_user rotation only")
+        schedule = self.choice(rotation, "schedule", path, SCHEDULES)
+        reset_time = self.field(rotation, "resetTime", path, "string", required=False)
+        if reset_time is not None and not _RESET_TIME.fullmatch(reset_time):
+            self.add(f"{path}.resetTime", f'must be "HH:MM" (24 h, 00:00 to 23:59), got {_quote(reset_time)}')
+        zone = self.field(rotation, "timezone", path, "string", required=False)
+        if zone is not None and not is_time_zone(zone):
+            self.add(
+                f"{path}.timezone", f'must be an IANA time zone name such as "Asia/Tokyo", got {_quote(zone)}'
+            )
+        if "weekStart" in rotation:
+            if schedule is not None and schedule != "weekly":
+                self.add(f"{path}.weekStart", "is for the weekly schedule only")
+            else:
+                self.choice(rotation, "weekStart", path, WEEKDAYS)
+
+    def per_user_rotation(self, rotation: dict[str, Any], path: str) -> None:
+        for key in GLOBAL_ONLY:
+            if key in rotation:
+                self.add(f"{path}.{key}", "is for global rotation only; a per_user period lasts `duration`")
+        duration = self.field(rotation, "duration", path, "string")
+        if duration is None:
+            return
+        if not _DURATION.fullmatch(duration):
+            self.add(f"{path}.duration", f'must be "<n>h" or "<n>d", got {_quote(duration)}')
+        # The length bound first: int() of thousands of digits is refused (and slow).
+        elif len(duration) > 12 or not MIN_DURATION_S <= duration_seconds(duration) <= MAX_DURATION_S:
+            self.add(f"{path}.duration", f"must be between 1 h and 90 d, got {_quote(duration)}")
+
+    def tags(self, obj: dict[str, Any], path: str) -> None:
+        tags = self.field(obj, "tags", path, "array", required=False)
+        if tags is None:
+            return
+        path = f"{path}.tags"
+        if len(tags) > MAX_TAGS:
+            self.add(path, f"must contain at most {MAX_TAGS} tags")
+        for index, tag in enumerate(tags):
+            if not isinstance(tag, str):
+                self.add(f"{path}[{index}]", f"expected a string, got {type_name(tag)}")
+            elif not (len(tag) <= MAX_TAG_LENGTH and _TAG.fullmatch(tag)):
+                self.add(
+                    f"{path}[{index}]",
+                    f"must be 1–{MAX_TAG_LENGTH} characters of a-z, 0-9, _ and -, got {_quote(tag)}",
+                )
+
+    def window(self, challenge: dict[str, Any], path: str) -> None:
+        """`startsAt` / `endsAt` (RFC 3339, the second after the first) and `claimGraceHours`."""
+        starts_at = self.timestamp(challenge, "startsAt", path)
+        ends_at = self.timestamp(challenge, "endsAt", path)
+        if starts_at is not None and ends_at is not None and ends_at <= starts_at:
+            self.add(f"{path}.endsAt", "must be after startsAt")
+        grace = self.field(challenge, "claimGraceHours", path, "integer", required=False)
+        if grace is not None and not 0 <= grace <= MAX_CLAIM_GRACE_HOURS:
+            self.add(f"{path}.claimGraceHours", f"must be between 0 and {MAX_CLAIM_GRACE_HOURS}")
+
+    def timestamp(self, obj: dict[str, Any], key: str, path: str) -> datetime | None:
+        if obj.get(key) is None:
+            return None  # absent or null: no bound
+        value = self.field(obj, key, path, "string")
+        if value is None:
+            return None
+        try:
+            parsed = msgspec.convert(value, datetime)
+        except msgspec.ValidationError:
+            parsed = None
+        if parsed is None or parsed.tzinfo is None:
+            self.add(
+                _join(path, key),
+                f'must be an RFC 3339 timestamp with an offset, such as "2026-07-04T00:00:00Z", '
+                f"got {_quote(value)}",
+            )
+            return None
+        return parsed
 
     # -- single values --------------------------------------------------------------------------------
 
@@ -239,6 +364,15 @@ class _Validator:
             self.add(_join(path, key), "must be > 0")
         elif value > maximum:
             self.add(_join(path, key), f"must be <= {maximum}")
+
+
+def is_time_zone(name: str) -> bool:
+    """Whether `name` is a zone of the IANA database (shipped by the `tzdata` package)."""
+    try:
+        ZoneInfo(name)
+    except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        return False
+    return True
 
 
 def _is_forbidden_id_char(char: str) -> bool:

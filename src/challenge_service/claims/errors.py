@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from challenge_service.errors import DomainError, ErrorCode
+
+
+def challenge_ended(challenge_id: str, claimable_until: datetime) -> DomainError:
+    until = claimable_until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return DomainError(
+        ErrorCode.CHALLENGE_ENDED,
+        f"challenge has ended and its rewards could be claimed until {until}: {challenge_id}",
+    )
 
 
 def goal_not_completed(goal_id: str, status: str) -> DomainError:

@@ -9,6 +9,7 @@ locked ones, so it never waits inside that order.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -17,6 +18,8 @@ import psycopg
 
 from challenge_service.rewards import RewardLike
 from challenge_service.rules.progress import Progress
+from challenge_service.store.progress import COLUMNS as PROGRESS_COLUMNS
+from challenge_service.store.progress import row_from_record
 
 GrantState = Literal["pending", "in_doubt", "granted", "failed"]
 # Rows a claim must not touch: a grant is in flight, or its outcome is unknown.
@@ -32,6 +35,11 @@ class GrantKey:
     user_id: str
     goal_id: str
     period: str
+    # Which reward of the goal: a goal's period has one ledger row per reward.
+    reward_index: int = 0
+
+    def of_reward(self, index: int) -> GrantKey:
+        return GrantKey(self.user_id, self.goal_id, self.period, index)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +51,7 @@ class Grant:
     user_id: str
     goal_id: str
     period: str
+    reward_index: int
     expires_at: datetime | None
     reward_type: str
     reward_id: str
@@ -57,7 +66,7 @@ class Grant:
 
     @property
     def key(self) -> GrantKey:
-        return GrantKey(self.user_id, self.goal_id, self.period)
+        return GrantKey(self.user_id, self.goal_id, self.period, self.reward_index)
 
     @property
     def reward(self) -> RewardLike:
@@ -74,8 +83,9 @@ class _LedgerReward:
 
 
 _COLUMNS = (
-    "grant_id", "user_id", "goal_id", "period", "expires_at", "reward_type", "reward_id", "quantity", "state",
-    "attempts", "last_error", "reconcile_attempts", "next_attempt_at", "created_at", "updated_at",
+    "grant_id", "user_id", "goal_id", "period", "reward_index", "expires_at", "reward_type", "reward_id",
+    "quantity", "state", "attempts", "last_error", "reconcile_attempts", "next_attempt_at", "created_at",
+    "updated_at",
 )  # fmt: skip
 
 
@@ -95,30 +105,32 @@ _GRANT_COLUMNS = _select()
 async def lock_progress(conn: Connection, user_id: str, goal_id: str) -> Progress | None:
     """The player's row of this goal, locked until the transaction ends; None when there is none."""
     cursor = await conn.execute(
-        """SELECT progress, baseline, status, is_active, assigned_at, completed_at, claimed_at, expires_at
-             FROM user_goal_progress
-            WHERE user_id = %s AND goal_id = %s
-              FOR UPDATE""",
+        f"""SELECT {PROGRESS_COLUMNS} FROM user_goal_progress
+             WHERE user_id = %s AND goal_id = %s
+               FOR UPDATE""",
         (user_id, goal_id),
     )
     record = await cursor.fetchone()
-    return Progress(*record) if record else None
+    return row_from_record(record)[1] if record else None
 
 
-async def begin_attempt(
-    conn: Connection, key: GrantKey, expires_at: datetime | None, reward: RewardLike
-) -> tuple[bool, Grant]:
-    """Record that a claim is about to call the reward client, unless the ledger forbids it.
+async def begin_attempts(
+    conn: Connection, key: GrantKey, expires_at: datetime | None, rewards: Sequence[RewardLike]
+) -> list[Grant]:
+    """Record that a claim is about to call the reward client for each of `rewards` (reward i of the
+    period `key` names), unless the ledger forbids it.
 
-    Inserts a 'pending' row, or turns a 'failed' row back into 'pending' with one more attempt, and
-    returns (True, row). Any other existing row ('pending', 'in_doubt', 'granted') is returned
-    unchanged as (False, row): the caller must not grant.
+    Per reward: inserts a 'pending' row, or turns a 'failed' row back into 'pending' with one more
+    attempt; those rows are returned, in reward order — the claim grants exactly these. A row that is
+    'pending', 'in_doubt' or 'granted' stays as it is and is not returned: the caller must not grant it.
     """
     cursor = await conn.execute(
         f"""INSERT INTO reward_grants AS g
-                   (user_id, goal_id, period, expires_at, reward_type, reward_id, quantity, state)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, 'pending')
-            ON CONFLICT (user_id, goal_id, period) DO UPDATE
+                   (user_id, goal_id, period, reward_index, expires_at, reward_type, reward_id, quantity,
+                    state)
+            SELECT %s, %s, %s, r.n - 1, %s, r.type, r.id, r.quantity, 'pending'
+              FROM unnest(%s::text[], %s::text[], %s::integer[]) WITH ORDINALITY AS r(type, id, quantity, n)
+            ON CONFLICT (user_id, goal_id, period, reward_index) DO UPDATE
                SET state = 'pending', attempts = g.attempts + 1, expires_at = EXCLUDED.expires_at,
                    reward_type = EXCLUDED.reward_type, reward_id = EXCLUDED.reward_id,
                    quantity = EXCLUDED.quantity, updated_at = now()
@@ -129,24 +141,30 @@ async def begin_attempt(
             key.goal_id,
             key.period,
             expires_at,
-            str(reward.type),
-            reward.reward_id,
-            reward.quantity,
+            [str(reward.type) for reward in rewards],
+            [reward.reward_id for reward in rewards],
+            [reward.quantity for reward in rewards],
         ),
     )
-    record = await cursor.fetchone()
-    if record is not None:
-        return True, Grant(*record)
-    existing = await get_grant(conn, key)
-    assert existing is not None, "ON CONFLICT without a conflicting row"
-    return False, existing
+    return sorted((Grant(*record) for record in await cursor.fetchall()), key=lambda g: g.reward_index)
+
+
+async def period_grants(conn: Connection, key: GrantKey) -> list[Grant]:
+    """Every ledger row of the goal's period `key` names, in reward order."""
+    cursor = await conn.execute(
+        f"""SELECT {_GRANT_COLUMNS} FROM reward_grants
+             WHERE user_id = %s AND goal_id = %s AND period = %s ORDER BY reward_index""",
+        (key.user_id, key.goal_id, key.period),
+    )
+    return [Grant(*record) for record in await cursor.fetchall()]
 
 
 async def get_grant(conn: Connection, key: GrantKey, *, lock: bool = False) -> Grant | None:
     cursor = await conn.execute(
         f"""SELECT {_GRANT_COLUMNS} FROM reward_grants
-             WHERE user_id = %s AND goal_id = %s AND period = %s {"FOR UPDATE" if lock else ""}""",
-        (key.user_id, key.goal_id, key.period),
+             WHERE user_id = %s AND goal_id = %s AND period = %s AND reward_index = %s
+             {"FOR UPDATE" if lock else ""}""",
+        (key.user_id, key.goal_id, key.period, key.reward_index),
     )
     record = await cursor.fetchone()
     return Grant(*record) if record else None
@@ -160,37 +178,62 @@ def is_grant_id(text: str) -> bool:
 async def find_grant_key(conn: Connection, grant_id: str) -> GrantKey | None:
     """The key of the row with this id (checked with `is_grant_id` first)."""
     cursor = await conn.execute(
-        "SELECT user_id, goal_id, period FROM reward_grants WHERE grant_id = %s::uuid", (grant_id,)
+        "SELECT user_id, goal_id, period, reward_index FROM reward_grants WHERE grant_id = %s::uuid",
+        (grant_id,),
     )
     record = await cursor.fetchone()
     return GrantKey(*record) if record else None
 
 
 async def mark_granted(conn: Connection, key: GrantKey, claimed_at: datetime) -> bool:
-    """The grant happened: ledger 'granted' and the goal claimed. Run inside one transaction.
+    """The grant happened: its ledger row 'granted', and the goal claimed once every reward of the
+    period is. Run inside one transaction.
 
     AGS's answer wins over whatever the row said before (a guess by an operator included): the reward
-    is in the player's account. The progress row is marked claimed only while it still belongs to the
-    granted period (same `expires_at` as when the claim started); returns whether it was.
+    is in the player's account. Returns whether this marked the goal claimed (see `claim_if_granted`).
     """
     await lock_progress_of(conn, key)
-    cursor = await conn.execute(
-        """UPDATE user_goal_progress AS p
-              SET status = 'claimed', claimed_at = %s, updated_at = now()
-             FROM reward_grants AS g
-            WHERE p.user_id = %s AND p.goal_id = %s
-              AND g.user_id = p.user_id AND g.goal_id = p.goal_id AND g.period = %s
-              AND p.expires_at IS NOT DISTINCT FROM g.expires_at
-              AND p.status <> 'claimed'""",
-        (claimed_at, key.user_id, key.goal_id, key.period),
-    )
-    claimed = cursor.rowcount == 1
+    await _set_granted(conn, key, [key.reward_index])
+    return await claim_if_granted(conn, key, claimed_at)
+
+
+async def record_grants(
+    conn: Connection, key: GrantKey, granted: Sequence[int], claimed_at: datetime
+) -> bool:
+    """A claim's grants of the rewards `granted` (indexes) happened: as `mark_granted`, for several."""
+    await lock_progress_of(conn, key)
+    if granted:
+        await _set_granted(conn, key, granted)
+    return await claim_if_granted(conn, key, claimed_at)
+
+
+async def _set_granted(conn: Connection, key: GrantKey, indexes: Sequence[int]) -> None:
     await conn.execute(
         """UPDATE reward_grants SET state = 'granted', last_error = '', updated_at = now()
-            WHERE user_id = %s AND goal_id = %s AND period = %s""",
-        (key.user_id, key.goal_id, key.period),
+            WHERE user_id = %s AND goal_id = %s AND period = %s AND reward_index = ANY(%s)""",
+        (key.user_id, key.goal_id, key.period, list(indexes)),
     )
-    return claimed
+
+
+async def claim_if_granted(conn: Connection, key: GrantKey, claimed_at: datetime) -> bool:
+    """Mark the goal claimed (and any owed automatic claim settled) when every ledger row of the period
+    is granted, and only while the progress row still belongs to that period (the same `expires_at` as
+    when the claim started), so a grant of an old period never marks a newer one claimed. Returns
+    whether it did; the caller holds the progress-row lock."""
+    cursor = await conn.execute(
+        """UPDATE user_goal_progress AS p
+              SET status = 'claimed', claimed_at = %s, auto_claim_at = NULL, updated_at = now()
+             FROM reward_grants AS g
+            WHERE p.user_id = %s AND p.goal_id = %s
+              AND g.user_id = p.user_id AND g.goal_id = p.goal_id AND g.period = %s AND g.reward_index = 0
+              AND p.expires_at IS NOT DISTINCT FROM g.expires_at
+              AND p.status <> 'claimed'
+              AND NOT EXISTS (SELECT 1 FROM reward_grants AS o
+                               WHERE o.user_id = g.user_id AND o.goal_id = g.goal_id AND o.period = g.period
+                                 AND o.state <> 'granted')""",
+        (claimed_at, key.user_id, key.goal_id, key.period),
+    )
+    return cursor.rowcount == 1
 
 
 async def mark_not_granted(
@@ -209,8 +252,8 @@ async def mark_not_granted(
     await lock_progress_of(conn, key)
     cursor = await conn.execute(
         """UPDATE reward_grants SET state = %s, last_error = %s, updated_at = now()
-            WHERE user_id = %s AND goal_id = %s AND period = %s AND state = ANY(%s)""",
-        (state, error, key.user_id, key.goal_id, key.period, list(only_from)),
+            WHERE user_id = %s AND goal_id = %s AND period = %s AND reward_index = %s AND state = ANY(%s)""",
+        (state, error, key.user_id, key.goal_id, key.period, key.reward_index, list(only_from)),
     )
     return cursor.rowcount == 1
 
@@ -228,7 +271,7 @@ async def list_grants(
         f"""SELECT {_GRANT_COLUMNS} FROM reward_grants
              WHERE state = ANY(%s) AND updated_at <= now() - make_interval(secs => %s)
                AND (%s::text IS NULL OR user_id = %s)
-             ORDER BY updated_at, user_id, goal_id, period
+             ORDER BY updated_at, user_id, goal_id, period, reward_index
              LIMIT %s""",
         (list(states), older_than_s, user_id, user_id, limit),
     )
@@ -238,7 +281,8 @@ async def list_grants(
 async def user_grants(conn: Connection, user_id: str) -> list[Grant]:
     """Every ledger row of one player, oldest first."""
     cursor = await conn.execute(
-        f"SELECT {_GRANT_COLUMNS} FROM reward_grants WHERE user_id = %s ORDER BY created_at, goal_id, period",
+        f"""SELECT {_GRANT_COLUMNS} FROM reward_grants WHERE user_id = %s
+             ORDER BY created_at, goal_id, period, reward_index""",
         (user_id,),
     )
     return [Grant(*record) for record in await cursor.fetchall()]
@@ -262,7 +306,7 @@ LEASE_DUE = f"""
 UPDATE reward_grants AS g
    SET next_attempt_at = now() + make_interval(secs => %(lease_s)s),
        reconcile_attempts = g.reconcile_attempts + 1
-  FROM (SELECT user_id, goal_id, period
+  FROM (SELECT user_id, goal_id, period, reward_index
           FROM reward_grants
          WHERE ((state = 'in_doubt' AND updated_at <= now() - make_interval(secs => %(settle_after_s)s))
              OR (state = 'pending' AND updated_at <= now() - make_interval(secs => %(pending_after_s)s)))
@@ -271,6 +315,7 @@ UPDATE reward_grants AS g
          LIMIT %(limit)s
            FOR UPDATE SKIP LOCKED) AS due
  WHERE g.user_id = due.user_id AND g.goal_id = due.goal_id AND g.period = due.period
+   AND g.reward_index = due.reward_index
 RETURNING {_select("g")}
 """
 
@@ -304,8 +349,8 @@ async def postpone(conn: Connection, key: GrantKey, delay_s: float, error: str) 
               SET state = 'in_doubt', last_error = %s,
                   next_attempt_at = now() + make_interval(secs => %s),
                   updated_at = CASE WHEN state = 'in_doubt' THEN updated_at ELSE now() END
-            WHERE user_id = %s AND goal_id = %s AND period = %s AND state = ANY(%s)""",
-        (error, delay_s, key.user_id, key.goal_id, key.period, list(UNRESOLVED)),
+            WHERE user_id = %s AND goal_id = %s AND period = %s AND reward_index = %s AND state = ANY(%s)""",
+        (error, delay_s, key.user_id, key.goal_id, key.period, key.reward_index, list(UNRESOLVED)),
     )
     return cursor.rowcount == 1
 

@@ -38,6 +38,7 @@ class EventPipeline:
         pool: AsyncConnectionPool,
         catalog: Callable[[], Catalog],
         clock: Callable[[], datetime],
+        on_owed: Callable[[], None] | None = None,
     ) -> None:
         durable = settings.event_ack_mode == "durable"
         self.buffer = Buffer(
@@ -50,6 +51,7 @@ class EventPipeline:
             catalog,
             clock,
             interval_s=settings.flush_interval_s,
+            on_owed=on_owed,
         )
         self.ingest = EventIngest(self.buffer, Acceptor(catalog, settings.namespace))
 

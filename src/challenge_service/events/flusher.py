@@ -28,7 +28,8 @@ from psycopg_pool import AsyncConnectionPool
 from challenge_service import metrics
 from challenge_service.catalog import Catalog, Goal
 from challenge_service.events.buffer import Batch, Buffer, Key, refold
-from challenge_service.rules.periods import period_end
+from challenge_service.rules.progress import next_expiry
+from challenge_service.rules.windows import is_live, next_change
 from challenge_service.store import flush as sql
 
 log = structlog.get_logger(__name__)
@@ -48,12 +49,15 @@ class Flusher:
         clock: Callable[[], datetime],
         *,
         interval_s: float,
+        on_owed: Callable[[], None] | None = None,
     ) -> None:
         self.buffer = buffer
         self.pool = pool
         self.catalog = catalog
         self.clock = clock
         self.interval_s = interval_s
+        # Called after a flush that may have completed `autoClaim` goals: the auto-claimer's wake-up.
+        self.on_owed = on_owed
         self.flushes = 0
         self.failures = 0
         self._stopping = False
@@ -170,23 +174,34 @@ class Flusher:
                 statements = 3  # the refused COPY, INSERT ids, COPY; BEGIN/COMMIT not counted
         metrics.FLUSH_STATEMENTS.inc(statements)
         metrics.EVENTS.labels("applied", "").inc(len(batch.log))
+        if self.on_owed is not None:
+            owing = self._goals().auto_claim_keys
+            if owing and any(not owing.isdisjoint(entries) for entries in batch.users.values()):
+                self.on_owed()
         return len(rows)
 
     def _staging_rows(self, batch: Batch, now: datetime, event_ids: Sequence[str]) -> list[sql.StagingRow]:
         """One row per (user, key), the first carrying the header: the ids the trigger records and
         the parameters of the goals of the batch's keys, from the current catalog. In no particular
-        order: the SQL sorts the rows before it locks any (the order every writer locks in)."""
+        order: the SQL sorts the rows before it locks any (the order every writer locks in). A key
+        whose goals all left the catalog, or whose challenges are not live, stages nothing."""
         goals = self._goals()
-        keys: set[Key] = set()
+        encoded: dict[Key, bytes] = {}
+        idle: set[Key] = set()
         rows: list[sql.StagingRow] = []
         for user, entries in batch.users.items():
             for key, e in entries.items():
-                if key not in goals.by_key:
-                    continue  # its goals were removed from the catalog since the event arrived
-                keys.add(key)
+                if key not in encoded:
+                    if key in idle:
+                        continue
+                    part = goals.encoded(key, now)
+                    if part is None:
+                        idle.add(key)
+                        continue
+                    encoded[key] = part
                 rows.append((user, key, e.value, e.add, e.inc, None, None, None))
         if rows:
-            header = sql.goals_header([goals.encoded(key, now) for key in keys])
+            header = sql.goals_header(list(encoded.values()))
             rows[0] = sql.with_header(rows[0], event_ids, now, header)
         return rows
 
@@ -198,8 +213,8 @@ class Flusher:
 
 
 class _Goals:
-    """One catalog's goals by key, and each key's part of the header, encoded once and again only when
-    the rotation period of one of its goals has ended."""
+    """One catalog's goals by key, and each key's part of the header: its live goals, encoded once and
+    again only when the rotation period of one of them ends or a challenge's window opens or closes."""
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
@@ -208,29 +223,46 @@ class _Goals:
             key = goal.requirement.stat_code if goal.event_source == "statistic" else None
             by_key.setdefault(key, []).append(goal)
         self.by_key = {key: tuple(goals) for key, goals in by_key.items()}
-        # key → (encoded goals, the time they were computed at, the first period end among them)
-        self._encoded: dict[Key, tuple[bytes, datetime, datetime | None]] = {}
+        # Keys some `autoClaim` goal listens to: a flush of one may owe a claim.
+        self.auto_claim_keys = frozenset(
+            key for key, goals in by_key.items() if any(g.auto_claim for g in goals)
+        )
+        # key → (encoded live goals or None when none is live, the time they were computed at, the
+        # first instant they may change)
+        self._encoded: dict[Key, tuple[bytes | None, datetime, datetime | None]] = {}
 
-    def encoded(self, key: Key, now: datetime) -> bytes:
+    def encoded(self, key: Key, now: datetime) -> bytes | None:
+        """The key's part of the header; None when it has no live goal (or no goal at all)."""
         cached = self._encoded.get(key)
         if cached is not None and cached[1] <= now and (cached[2] is None or now < cached[2]):
             return cached[0]
-        goals = _key_goals(key, self.by_key[key], now)
-        encoded = sql.encode_key(goals)
-        ends = [end for end in goals.period_ends if end is not None]
-        self._encoded[key] = (encoded, now, min(ends, default=None))
+        goals = self.by_key.get(key, ())
+        challenges = [self.catalog.challenge(goal.challenge_id) for goal in goals]
+        live = [goal for goal, c in zip(goals, challenges, strict=True) if c is None or is_live(c, now)]
+        part = _key_goals(key, live, now) if live else None
+        ends = [end for end in part.period_ends if end is not None] if part else []
+        changes = next_change([c for c in challenges if c is not None], now)
+        until = min([*ends, *([changes] if changes else [])], default=None)
+        encoded = sql.encode_key(part) if part else None
+        self._encoded[key] = (encoded, now, until)
         return encoded
 
 
 def _key_goals(key: Key, goals: Sequence[Goal], now: datetime) -> sql.KeyGoals:
     rotations = [goal.rotation if goal.rotation and goal.rotation.enabled else None for goal in goals]
+    per_user = any(r is not None and r.per_user for r in rotations)
+    deactivating = any(r is not None and r.deactivates for r in rotations)
+    auto_claim = any(goal.auto_claim for goal in goals)
     return sql.KeyGoals(
         key=key,
         goal_ids=[goal.goal_id for goal in goals],
         targets=[goal.requirement.target_value for goal in goals],
         relative=[goal.requirement.progress_mode == "relative" for goal in goals],
         rotating=[rotation is not None for rotation in rotations],
-        period_ends=[period_end(r.schedule, now) if r else None for r in rotations],
+        period_ends=[next_expiry(r, now) if r and not r.per_user else None for r in rotations],
         reset_progress=[bool(r and r.on_expiry.reset_progress) for r in rotations],
         allow_reselection=[bool(r and r.on_expiry.allow_reselection) for r in rotations],
+        durations=[r.duration_s if r and r.per_user else None for r in rotations] if per_user else None,
+        deactivate=[bool(r and r.deactivates) for r in rotations] if deactivating else None,
+        auto_claim=[goal.auto_claim for goal in goals] if auto_claim else None,
     )

@@ -12,8 +12,9 @@ log = structlog.get_logger(__name__)
 
 
 class Periodic(ABC):
-    """Runs `run_once` after `first_delay_s`, then every `interval_s` until stopped. A failed cycle is
-    logged and the next one runs as planned: a database outage only postpones the work."""
+    """Runs `run_once` after `first_delay_s`, then every `interval_s` until stopped, or at once when
+    `wake` is called. A failed cycle is logged and the next one runs as planned: a database outage only
+    postpones the work."""
 
     name: str
 
@@ -21,6 +22,11 @@ class Periodic(ABC):
         self.interval_s = interval_s
         self.first_delay_s = first_delay_s
         self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Run the next cycle now rather than at the end of the pause (after the one running, if any)."""
+        self._wake.set()
 
     @abstractmethod
     async def run_once(self) -> int:
@@ -37,12 +43,18 @@ class Periodic(ABC):
             self._task = None
 
     async def _run(self) -> None:
-        await asyncio.sleep(self.first_delay_s)
+        await self._pause(self.first_delay_s)
         while True:
+            self._wake.clear()  # a wake-up from here on asks for one more cycle
             try:
                 await self.run_once()
             except Exception as error:
                 log.warning(
                     "maintenance cycle failed; will retry next cycle", task=self.name, error=str(error)
                 )
-            await asyncio.sleep(self.interval_s)
+            await self._pause(self.interval_s)
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()

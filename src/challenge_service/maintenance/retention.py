@@ -59,6 +59,8 @@ DELETE FROM user_goal_progress AS d
        AND (p.expires_at, p.user_id, p.goal_id)
            > (%(after_expires)s::timestamptz, %(after_user)s::text, %(after_goal)s::text)
        AND (p.status <> 'claimed' OR p.goal_id = ANY(%(reselectable)s::text[]))
+       -- An automatic claim still owed (AGS down for long) keeps its row until it is granted.
+       AND p.auto_claim_at IS NULL
        AND NOT EXISTS (
             SELECT 1 FROM reward_grants AS g
              WHERE g.user_id = p.user_id AND g.goal_id = p.goal_id

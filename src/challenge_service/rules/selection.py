@@ -8,17 +8,19 @@ write that is not an event never hides a reset.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from challenge_service.catalog import Catalog, Challenge, Goal
-from challenge_service.rules.progress import Progress, current, locked, rotate, view
+from challenge_service.rules.progress import Progress, current, locked, rotate, started, view
+from challenge_service.rules.windows import is_live
 
 
 def activate(goal: Goal, row: Progress | None, now: datetime) -> Progress:
-    """Activating (re)starts the assignment clock; progress survives toggling."""
-    return replace(current(goal, row, now), is_active=True, assigned_at=now)
+    """Activating (re)starts the assignment clock, and a per-user period when none is running;
+    progress survives toggling."""
+    return started(goal, replace(current(goal, row, now), is_active=True, assigned_at=now), now)
 
 
 def deactivate(goal: Goal, row: Progress | None, now: datetime) -> Progress:
@@ -45,15 +47,16 @@ def _record(changes: Changes, goal_id: str, before: Progress | None, after: Prog
 
 
 def initialize(catalog: Catalog, rows: Mapping[str, Progress], now: datetime) -> Changes:
-    """Create missing default goals (first call and config sync) and persist every due rotation reset.
+    """Create missing default goals of live challenges (first call and config sync) and persist every
+    due rotation reset.
 
     A default goal the player has since deactivated keeps its row untouched: initialize never
-    re-activates it.
+    re-activates it. A default goal of a challenge that is not live yet is assigned by the first
+    initialize once it is.
     """
     changes = Changes()
-    for goal in catalog.default_goals:
-        if goal.goal_id not in rows:
-            changes.created[goal.goal_id] = activate(goal, None, now)
+    for goal in _assignable_defaults(catalog, rows, now):
+        changes.created[goal.goal_id] = activate(goal, None, now)
     for goal_id, row in rows.items():
         known = catalog.goal(goal_id)
         if known is not None:
@@ -63,13 +66,22 @@ def initialize(catalog: Catalog, rows: Mapping[str, Progress], now: datetime) ->
 
 def needs_initialize(catalog: Catalog, rows: Mapping[str, Progress], now: datetime) -> bool:
     """Whether `initialize` would write anything; lets the common repeat call stay a single read."""
-    if any(goal.goal_id not in rows for goal in catalog.default_goals):
+    if next(_assignable_defaults(catalog, rows, now), None) is not None:
         return True
     for goal_id, row in rows.items():
         goal = catalog.goal(goal_id)
         if goal is not None and rotate(goal, row, now) != row:
             return True
     return False
+
+
+def _assignable_defaults(catalog: Catalog, rows: Mapping[str, Progress], now: datetime) -> Iterator[Goal]:
+    """Default goals the player has no row for, of challenges that are live."""
+    for goal in catalog.default_goals:
+        if goal.goal_id not in rows:
+            challenge = catalog.challenge(goal.challenge_id)
+            if challenge is not None and is_live(challenge, now):
+                yield goal
 
 
 def set_active(goal: Goal, row: Progress | None, is_active: bool, now: datetime) -> Changes:

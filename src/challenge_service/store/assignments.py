@@ -32,15 +32,16 @@ AnyConnection = psycopg.AsyncConnection[Any]
 # Arrays of the new rows, unnested into a relation; the explicit casts make all-NULL arrays typed too.
 _UNNEST = """unnest(%(goal_ids)s::text[], %(challenge_ids)s::text[], %(progress)s::bigint[],
     %(baseline)s::bigint[], %(status)s::text[], %(is_active)s::boolean[], %(assigned_at)s::timestamptz[],
-    %(completed_at)s::timestamptz[], %(claimed_at)s::timestamptz[], %(expires_at)s::timestamptz[])
+    %(completed_at)s::timestamptz[], %(claimed_at)s::timestamptz[], %(expires_at)s::timestamptz[],
+    %(auto_claim_at)s::timestamptz[])
     AS u(goal_id, challenge_id, progress, baseline, status, is_active, assigned_at, completed_at,
-         claimed_at, expires_at)"""
+         claimed_at, expires_at, auto_claim_at)"""
 
 _INSERT = f"""
 INSERT INTO user_goal_progress (user_id, goal_id, challenge_id, progress, baseline, status, is_active,
-                                assigned_at, completed_at, claimed_at, expires_at, updated_at)
+                                assigned_at, completed_at, claimed_at, expires_at, auto_claim_at, updated_at)
 SELECT %(user_id)s, u.goal_id, u.challenge_id, u.progress, u.baseline, u.status, u.is_active,
-       u.assigned_at, u.completed_at, u.claimed_at, u.expires_at, %(now)s
+       u.assigned_at, u.completed_at, u.claimed_at, u.expires_at, u.auto_claim_at, %(now)s
   FROM {_UNNEST}
  ORDER BY u.goal_id
     ON CONFLICT (user_id, goal_id) DO NOTHING
@@ -50,7 +51,7 @@ _UPDATE = f"""
 UPDATE user_goal_progress AS t
    SET progress = u.progress, baseline = u.baseline, status = u.status, is_active = u.is_active,
        assigned_at = u.assigned_at, completed_at = u.completed_at, claimed_at = u.claimed_at,
-       expires_at = u.expires_at, updated_at = %(now)s
+       expires_at = u.expires_at, auto_claim_at = u.auto_claim_at, updated_at = %(now)s
   FROM {_UNNEST}
  WHERE t.user_id = %(user_id)s AND t.goal_id = u.goal_id"""
 
@@ -106,6 +107,7 @@ def _arrays(rows: Mapping[str, tuple[str, Progress]]) -> dict[str, list[Any]]:
         "completed_at": [row.completed_at for row in values],
         "claimed_at": [row.claimed_at for row in values],
         "expires_at": [row.expires_at for row in values],
+        "auto_claim_at": [row.auto_claim_at for row in values],
     }
 
 

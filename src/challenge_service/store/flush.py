@@ -3,7 +3,7 @@
 A flush is one statement on one pooled connection, in autocommit: a binary `COPY` of one row per
 (player, key) — a stat code, or NULL for logins — into `flush_staging`, a per-connection TEMPORARY
 table (`ON COMMIT DELETE ROWS`: no catalog churn, no WAL for the staged rows). A statement-level
-trigger on that table (`apply_flush_by_key`, sql/020_flush_by_key.sql) records the batch's event ids
+trigger on that table (`apply_flush_by_key`, sql/021_challenge_design.sql) records the batch's event ids
 and runs the one set-based `UPDATE user_goal_progress … FROM` the staged rows, fanning each row out to
 every goal of its key and computing the new state from each progress row's *current* values, so
 replicas writing the same rows stay correct. Statement, trigger and UPDATE share one transaction: the
@@ -61,19 +61,23 @@ StagingRow = tuple[
 ID_SEPARATOR = "\x1f"
 
 
-class KeyGoals(msgspec.Struct, frozen=True, gc=False):
-    """The goals of one key (a stat code; None for logins) in goal id order, their parameters as
+class KeyGoals(msgspec.Struct, frozen=True, gc=False, omit_defaults=True):
+    """The live goals of one key (a stat code; None for logins) in goal id order, their parameters as
     parallel lists: an object of the header's JSON array, whose fields are the record
-    sql/020_flush_by_key.sql reads it into."""
+    sql/021_challenge_design.sql reads it into. The last three are left out (None) when no goal of the
+    key uses them, which the SQL reads as their defaults."""
 
     key: str | None
     goal_ids: list[str]
     targets: list[int]  # requirement.targetValue
     relative: list[bool]  # requirement.progressMode = relative
     rotating: list[bool]  # rotation.enabled
-    period_ends: list[datetime | None]  # rotating goals: the end of the current period
+    period_ends: list[datetime | None]  # global rotation: the end of the current period
     reset_progress: list[bool]  # rotation.onExpiry.resetProgress
     allow_reselection: list[bool]  # rotation.onExpiry.allowReselection
+    durations: list[int | None] | None = None  # per-user rotation: a period in seconds
+    deactivate: list[bool] | None = None  # rotation.onExpiry.deactivate, with its default
+    auto_claim: list[bool] | None = None  # autoClaim
 
 
 def goals_header(keys: Sequence[bytes]) -> str:

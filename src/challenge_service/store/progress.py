@@ -10,7 +10,11 @@ import psycopg
 
 from challenge_service.rules.progress import Progress
 
-_COLUMNS = "goal_id, progress, baseline, status, is_active, assigned_at, completed_at, claimed_at, expires_at"
+# In `Progress` field order, after the goal id.
+_COLUMNS = (
+    "goal_id, progress, baseline, status, is_active, assigned_at, completed_at, claimed_at, expires_at, "
+    "auto_claim_at"
+)
 
 
 def _row(record: tuple[Any, ...]) -> tuple[str, Progress]:
