@@ -33,21 +33,24 @@ COMMENT ON COLUMN reward_grants.reward_index IS
     'Which reward of the goal (0 = the first, or the only one): a claim grants each reward of a goal '
     'exactly once, and the goal is claimed when every one is granted.';
 
--- 3. The event flush, as 020 left it plus: per-user periods (a period restarts `duration` after the
---    reset instead of at the calendar's next boundary), rotation that deactivates on expiry, and the
---    owed claim of a completed `autoClaim` goal. Goals of challenges that are not live are left out of
---    the header by the flusher, so the UPDATE never touches them. The header's new KeyGoals fields are
---    optional (omitted when no goal of the key uses them, read as NULL here), and a replica of the
---    previous release, whose header lacks them, keeps working during a rolling upgrade.
+-- 3. The extended event flush: 020's statement plus per-user periods (a period restarts `duration`
+--    after the reset instead of at the calendar's next boundary), rotation that deactivates on expiry,
+--    and the owed claim of a completed `autoClaim` goal (a row with an owed claim does not rotate: the
+--    claim is for the period the goal was completed in, while the goal is `autoClaim`). Goals of challenges that are not live are left
+--    out of the header by the flusher, so neither statement touches them.
 --
---    Two statements: a flush whose goals use none of the new fields runs 020's UPDATE (plus "an owed
---    claim holds its period", which costs nothing); any other flush the full one. The full statement
---    costs about a fifth more PostgreSQL CPU per event (docs/performance.md), which a catalog that
---    does not use these keys should not pay.
+--    It is a second function on a second staging table (store/flush.py), not a replacement of 020's:
+--    the flusher COPYs a batch into `flush_staging_extended` only when a goal of the batch's keys has a
+--    per-user period, deactivates or is auto-claimed, and into `flush_staging` (020's statement)
+--    otherwise. The extended statement costs about a fifth more PostgreSQL CPU per event
+--    (docs/performance.md), which a catalog that does not use these keys does not pay, and 020's stays
+--    untouched, so a replica of the previous release keeps flushing during a rolling upgrade.
+--    Only a goal that is `autoClaim` keeps its period while a claim is owed; should a catalog reload
+--    drop the flag, the row rotates as any other — in both statements, and in `rules.progress.rotate`.
 --
--- Both UPDATEs mirror `rules.progress.apply` (the specification) step by step;
--- tests/events/test_flush_matches_rules.py replays random rows and events through each.
-CREATE OR REPLACE FUNCTION apply_flush_by_key() RETURNS trigger
+-- The UPDATE mirrors `rules.progress.apply` (the specification) step by step;
+-- tests/events/test_flush_matches_rules.py replays random rows and events through both flushes.
+CREATE FUNCTION apply_flush_extended() RETURNS trigger
 LANGUAGE plpgsql
 -- See 020: a nested loop driven by the sorted staged rows keeps index lookups and the lock order.
 SET enable_hashjoin = off
@@ -67,87 +70,6 @@ BEGIN
             RAISE EXCEPTION 'the batch holds events that were processed before'
                 USING ERRCODE = 'CS001';
         END IF;
-    END IF;
-
-    -- 020's statement when no goal of the flush has a per-user period, deactivates or is auto-claimed.
-    IF NOT EXISTS (
-        SELECT FROM staged AS h CROSS JOIN LATERAL jsonb_array_elements(h.goals::jsonb) AS k
-        WHERE h.goals IS NOT NULL AND (k ? 'durations' OR k ? 'deactivate' OR k ? 'auto_claim')
-    ) THEN
-        WITH work AS MATERIALIZED (
-            SELECT s.user_id, s.value, s.add, s.inc, k.*, h.flush_time
-            FROM staged AS h
-            CROSS JOIN LATERAL jsonb_to_recordset(h.goals::jsonb)
-                AS k(key text, goal_ids text[], targets bigint[], relative boolean[], rotating boolean[],
-                     period_ends timestamptz[], reset_progress boolean[], allow_reselection boolean[])
-            JOIN staged AS s ON s.stat_code IS NOT DISTINCT FROM k.key
-            WHERE h.goals IS NOT NULL
-            ORDER BY s.user_id, s.stat_code NULLS FIRST
-        )
-        UPDATE user_goal_progress AS p
-        SET (progress, baseline, status, completed_at, claimed_at, expires_at, updated_at) = (
-            SELECT n.progress,
-                   n.baseline,
-                   CASE WHEN NOT n.moves OR r.status = 'completed' THEN r.status
-                        WHEN d.shown >= g.target THEN 'completed'
-                        ELSE 'in_progress' END,
-                   CASE WHEN n.moves AND r.status <> 'completed' AND d.shown >= g.target THEN g.flush_time
-                        ELSE r.completed_at END,
-                   r.claimed_at,
-                   r.expires_at,
-                   g.flush_time
-            FROM (SELECT array_position(w.goal_ids, p.goal_id::text) AS i) AS goal
-            CROSS JOIN LATERAL (
-                SELECT w.targets[goal.i] AS target,
-                       w.relative[goal.i] AS relative,
-                       w.rotating[goal.i] AS rotating,
-                       w.period_ends[goal.i] AS period_end,
-                       w.reset_progress[goal.i] AS reset_progress,
-                       w.allow_reselection[goal.i] AS allow_reselection,
-                       w.flush_time,
-                       w.value,
-                       w.add,
-                       w.inc
-            ) AS g
-            CROSS JOIN LATERAL (
-                SELECT g.rotating AND coalesce(p.expires_at <= g.flush_time, false) AND p.auto_claim_at IS NULL
-                       AS due
-            ) AS t
-            CROSS JOIN LATERAL (
-                SELECT t.due AND CASE WHEN p.status = 'claimed' THEN g.allow_reselection
-                                      ELSE g.reset_progress END AS reset
-            ) AS x
-            CROSS JOIN LATERAL (
-                SELECT CASE WHEN x.reset THEN 'not_started' ELSE p.status END AS status,
-                       CASE WHEN x.reset THEN NULL ELSE p.baseline END AS baseline,
-                       CASE WHEN x.reset THEN NULL ELSE p.completed_at END AS completed_at,
-                       CASE WHEN x.reset THEN NULL ELSE p.claimed_at END AS claimed_at,
-                       CASE WHEN t.due THEN g.period_end ELSE p.expires_at END AS expires_at
-            ) AS r
-            CROSS JOIN LATERAL (
-                SELECT r.status <> 'claimed' AS moves,
-                       CASE WHEN r.status = 'claimed' THEN p.progress
-                            ELSE coalesce(g.value, p.progress + g.add) END AS raw
-            ) AS m
-            CROSS JOIN LATERAL (
-                SELECT m.moves,
-                       m.raw AS progress,
-                       CASE WHEN m.moves AND g.relative AND r.baseline IS NULL THEN m.raw - g.inc
-                            ELSE r.baseline END AS baseline
-            ) AS n
-            CROSS JOIN LATERAL (
-                SELECT CASE WHEN NOT g.relative THEN n.progress
-                            WHEN n.baseline IS NULL THEN 0
-                            ELSE greatest(n.progress - n.baseline, 0) END AS shown
-            ) AS d
-        )
-        FROM work AS w
-        WHERE p.user_id = w.user_id
-          AND p.goal_id = ANY (w.goal_ids)
-          AND p.is_active
-          AND (p.status <> 'claimed'
-               OR (w.rotating[array_position(w.goal_ids, p.goal_id::text)] AND p.expires_at <= w.flush_time));
-        RETURN NULL;
     END IF;
 
     WITH work AS MATERIALIZED (
@@ -191,10 +113,10 @@ BEGIN
                    w.add,
                    w.inc
         ) AS g
-        -- t: is a rotation due (never while an automatic claim is owed)
+        -- t: is a rotation due (not while an `autoClaim` goal's claim is owed)
         CROSS JOIN LATERAL (
-            SELECT g.rotating AND coalesce(p.expires_at <= g.flush_time, false) AND p.auto_claim_at IS NULL
-                   AS due
+            SELECT g.rotating AND coalesce(p.expires_at <= g.flush_time, false)
+                   AND (p.auto_claim_at IS NULL OR NOT g.auto_claim) AS due
         ) AS t
         -- x: does it reset the progress
         CROSS JOIN LATERAL (

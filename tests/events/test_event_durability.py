@@ -101,12 +101,12 @@ async def test_a_failed_flush_loses_nothing_and_merges_with_newer_events(
     real = flush_sql.apply_batch
     failures = 0
 
-    async def flaky(conn: psycopg.AsyncConnection[Any], *args: Any) -> None:
+    async def flaky(conn: psycopg.AsyncConnection[Any], *args: Any, **kwargs: Any) -> None:
         nonlocal failures
         if failures < 3:
             failures += 1
             raise psycopg.OperationalError("injected: connection lost")
-        await real(conn, *args)
+        await real(conn, *args, **kwargs)
 
     monkeypatch.setattr(flush_sql, "apply_batch", flaky)
     await svc.client.login("u1", event_id="l1")

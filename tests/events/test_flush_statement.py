@@ -1,4 +1,4 @@
-"""The flush as one statement (store/flush.py, sql/020_flush_by_key.sql), on the real database.
+"""The flush as one statement (store/flush.py, sql/020 and 021), on the real database.
 
 A batch is one COPY in autocommit whose trigger records the event ids and applies the rows. A batch
 holding an event processed before (a redelivery after a restart, or another replica's event) is
@@ -106,7 +106,10 @@ async def test_a_batch_of_only_replayed_events_changes_nothing(
 
 async def _has_staging_table(pool: AsyncConnectionPool) -> bool:
     async with pool.connection() as conn:
-        cursor = await conn.execute("SELECT to_regclass('pg_temp.flush_staging') IS NOT NULL")
+        cursor = await conn.execute(
+            "SELECT to_regclass('pg_temp.flush_staging') IS NOT NULL"
+            " AND to_regclass('pg_temp.flush_staging_extended') IS NOT NULL"
+        )
         found = await cursor.fetchone()
     return found is not None and found[0] is True
 
@@ -129,3 +132,44 @@ async def test_a_connection_opened_after_the_database_dropped_one_gets_the_stagi
         assert conn.info.backend_pid != dropped
     assert await _has_staging_table(pool)
     assert (await row(database_url, "u1", "first-login")).progress == 1  # type: ignore[union-attr]
+
+
+# Both flush functions replaced by stand-ins that only note they were called.
+_RECORDING = """
+CREATE TABLE flush_calls (name text NOT NULL);
+CREATE OR REPLACE FUNCTION apply_flush_by_key() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO flush_calls VALUES ('apply_flush_by_key'); RETURN NULL; END $$;
+CREATE OR REPLACE FUNCTION apply_flush_extended() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO flush_calls VALUES ('apply_flush_extended'); RETURN NULL; END $$;
+"""
+
+
+@pytest.mark.parametrize(
+    ("events", "called"),
+    [
+        # In the shipped catalog the login bonus is auto-claimed and `sprint-50-kills` (enemy_kills)
+        # has a per-player period; the `headshots` and `wins` goals use none of that.
+        ([Event("h", "u1", "headshots", 3, 0, 3)], "apply_flush_by_key"),
+        ([Event("h", "u1", "headshots", 3, 0, 3), Event("w", "u2", "wins", 1, 0, 1)], "apply_flush_by_key"),
+        ([Event("l", "u1", None, None, 1, 1)], "apply_flush_extended"),
+        ([Event("k", "u1", "enemy_kills", 5, 0, 5)], "apply_flush_extended"),
+        (
+            [Event("h", "u1", "headshots", 3, 0, 3), Event("k", "u2", "enemy_kills", 5, 0, 5)],
+            "apply_flush_extended",
+        ),
+    ],
+)
+async def test_only_a_batch_using_the_extended_keys_runs_the_extended_statement(
+    pool: AsyncConnectionPool, database_url: str, events: list[Event], called: str
+) -> None:
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await conn.execute(_RECORDING)
+    buffer, flusher = _flusher(pool)
+    for event in events:
+        buffer.add(event)
+
+    assert await flusher.flush_once()
+
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        cursor = await conn.execute("SELECT name FROM flush_calls")
+        assert [name for (name,) in await cursor.fetchall()] == [called]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
@@ -113,3 +114,17 @@ def test_a_per_user_row_is_shown_active_exactly_while_its_period_runs(
     now = start + looked * HOUR
     shown = view(goal, row, now)
     assert shown.is_active is (now < start + hours * HOUR)
+
+
+def test_an_owed_claim_holds_the_period_only_while_the_goal_is_auto_claimed() -> None:
+    auto = make_goal(target=2, rotation=per_user_rotation("24h"), auto_claim=True)
+    owed = apply(auto, activate(auto, None, T0), stat_delta(2, 2), T0 + HOUR)
+    assert owed.auto_claim_at == T0 + HOUR
+    assert rotate(auto, owed, T0 + 30 * HOUR) == owed
+    # A catalog reload dropped `autoClaim`: the period ends as for any goal (the flush does the same).
+    plain = make_goal(target=2, rotation=per_user_rotation("24h"))
+    rotated = rotate(plain, owed, T0 + 30 * HOUR)
+    assert rotated != owed
+    assert rotated == replace(
+        rotate(plain, replace(owed, auto_claim_at=None), T0 + 30 * HOUR), auto_claim_at=T0 + HOUR
+    )

@@ -152,12 +152,12 @@ class Flusher:
         that records the ids first."""
         now = self.clock()
         event_ids = batch.event_ids()
-        rows = self._staging_rows(batch, now, event_ids)
+        rows, extended = self._staging_rows(batch, now, event_ids)
         if not rows:
             return 0  # every goal left the catalog since its events arrived: nothing to apply
         async with self.pool.connection() as conn:
             try:
-                await sql.apply_batch(conn, rows)
+                await sql.apply_batch(conn, rows, extended=extended)
                 statements = 1
             except psycopg.Error as error:
                 if not sql.replayed(error):
@@ -168,9 +168,9 @@ class Flusher:
                     refold(batch, seen)
                     self.buffer.done(seen)
                     metrics.EVENTS.labels("deduplicated", "processed_before").inc(len(seen))
-                    rows = self._staging_rows(batch, now, ())
+                    rows, extended = self._staging_rows(batch, now, ())
                     if rows:
-                        await sql.apply_batch(conn, rows)
+                        await sql.apply_batch(conn, rows, extended=extended)
                 statements = 3  # the refused COPY, INSERT ids, COPY; BEGIN/COMMIT not counted
         metrics.FLUSH_STATEMENTS.inc(statements)
         metrics.EVENTS.labels("applied", "").inc(len(batch.log))
@@ -180,11 +180,14 @@ class Flusher:
                 self.on_owed()
         return len(rows)
 
-    def _staging_rows(self, batch: Batch, now: datetime, event_ids: Sequence[str]) -> list[sql.StagingRow]:
+    def _staging_rows(
+        self, batch: Batch, now: datetime, event_ids: Sequence[str]
+    ) -> tuple[list[sql.StagingRow], bool]:
         """One row per (user, key), the first carrying the header: the ids the trigger records and
         the parameters of the goals of the batch's keys, from the current catalog. In no particular
         order: the SQL sorts the rows before it locks any (the order every writer locks in). A key
-        whose goals all left the catalog, or whose challenges are not live, stages nothing."""
+        whose goals all left the catalog, or whose challenges are not live, stages nothing. Also
+        whether the batch needs the extended flush statement (`sql.KeyGoals.extended`)."""
         goals = self._goals()
         encoded: dict[Key, bytes] = {}
         idle: set[Key] = set()
@@ -203,7 +206,7 @@ class Flusher:
         if rows:
             header = sql.goals_header(list(encoded.values()))
             rows[0] = sql.with_header(rows[0], event_ids, now, header)
-        return rows
+        return rows, not goals.extended.isdisjoint(encoded)
 
     def _goals(self) -> _Goals:
         catalog = self.catalog()
@@ -230,6 +233,8 @@ class _Goals:
         # key → (encoded live goals or None when none is live, the time they were computed at, the
         # first instant they may change)
         self._encoded: dict[Key, tuple[bytes | None, datetime, datetime | None]] = {}
+        # Keys whose live goals need the extended flush statement, as last encoded.
+        self.extended: set[Key] = set()
 
     def encoded(self, key: Key, now: datetime) -> bytes | None:
         """The key's part of the header; None when it has no live goal (or no goal at all)."""
@@ -245,6 +250,10 @@ class _Goals:
         until = min([*ends, *([changes] if changes else [])], default=None)
         encoded = sql.encode_key(part) if part else None
         self._encoded[key] = (encoded, now, until)
+        if part is not None and part.extended:
+            self.extended.add(key)
+        else:
+            self.extended.discard(key)
         return encoded
 
 

@@ -11,7 +11,9 @@ it again, which starts one.
 
 Auto-claim. When an event completes an `autoClaim` goal, `auto_claim_at` records that a claim is owed
 (the auto-claimer, `claims/auto.py`, grants it and marks the goal claimed). Until then the row keeps its
-period: a due rotation waits, so the owed claim is for the period the goal was completed in.
+period: a due rotation waits, so the owed claim is for the period the goal was completed in — while the
+goal is `autoClaim`; once a catalog reload drops the flag, the row rotates as any other (and the
+auto-claimer, finding the goal no longer completed, drops the claim), as the flush does.
 """
 
 from __future__ import annotations
@@ -118,9 +120,11 @@ def is_rotated(row: Progress, now: datetime) -> bool:
 def rotate(goal: Goal, row: Progress, now: datetime) -> Progress:
     """Apply a due rotation reset (or return the row unchanged when none is due).
 
-    An owed automatic claim holds the row in its period until the claim is granted."""
+    An owed automatic claim of an `autoClaim` goal holds the row in its period until it is granted."""
     rotation = goal.rotation
-    if rotation is None or not rotation.enabled or not is_rotated(row, now) or row.auto_claim_at is not None:
+    if rotation is None or not rotation.enabled or not is_rotated(row, now):
+        return row
+    if row.auto_claim_at is not None and goal.auto_claim:
         return row
     if rotation.deactivates:
         # No new period until the player picks the goal again (`started`).

@@ -3,11 +3,13 @@
 A flush is one statement on one pooled connection, in autocommit: a binary `COPY` of one row per
 (player, key) — a stat code, or NULL for logins — into `flush_staging`, a per-connection TEMPORARY
 table (`ON COMMIT DELETE ROWS`: no catalog churn, no WAL for the staged rows). A statement-level
-trigger on that table (`apply_flush_by_key`, sql/021_challenge_design.sql) records the batch's event ids
+trigger on that table (`apply_flush_by_key`, sql/020_flush_by_key.sql) records the batch's event ids
 and runs the one set-based `UPDATE user_goal_progress … FROM` the staged rows, fanning each row out to
 every goal of its key and computing the new state from each progress row's *current* values, so
 replicas writing the same rows stay correct. Statement, trigger and UPDATE share one transaction: the
-COPY commits all of it or none.
+COPY commits all of it or none. A batch whose goals use per-user periods, deactivation on expiry or
+auto-claim goes to `flush_staging_extended` instead, the same table with the extended statement's
+trigger (`apply_flush_extended`, sql/021_challenge_design.sql), which costs more per row.
 
 The batch's header rides on its first row: the event ids, the flush time, and the parameters of the
 goals of the batch's keys (computed in Python from the catalog, as a JSON array the flusher caches per
@@ -16,7 +18,7 @@ key), so the SQL needs no catalog table and a catalog reload applies from the ne
 `create_staging_table` is the pool's `configure` callback (`store.database.create_pool`): every
 connection the pool opens — REST and the flusher share them, and a reconnect opens a new one — has
 the table before its first use, so a flush keeps no record of which connections have it. The
-migrations must have run first: the table's trigger calls `apply_flush_by_key`.
+migrations must have run first: the tables' triggers call their functions.
 """
 
 from __future__ import annotations
@@ -63,9 +65,9 @@ ID_SEPARATOR = "\x1f"
 
 class KeyGoals(msgspec.Struct, frozen=True, gc=False, omit_defaults=True):
     """The live goals of one key (a stat code; None for logins) in goal id order, their parameters as
-    parallel lists: an object of the header's JSON array, whose fields are the record
-    sql/021_challenge_design.sql reads it into. The last three are left out (None) when no goal of the
-    key uses them, which the SQL reads as their defaults."""
+    parallel lists: an object of the header's JSON array, whose fields are the record the flush SQL
+    reads it into. The last three are left out (None) when no goal of the key uses them; a batch with
+    any of them set goes to the extended flush (`apply_batch(…, extended=True)`)."""
 
     key: str | None
     goal_ids: list[str]
@@ -78,6 +80,11 @@ class KeyGoals(msgspec.Struct, frozen=True, gc=False, omit_defaults=True):
     durations: list[int | None] | None = None  # per-user rotation: a period in seconds
     deactivate: list[bool] | None = None  # rotation.onExpiry.deactivate, with its default
     auto_claim: list[bool] | None = None  # autoClaim
+
+    @property
+    def extended(self) -> bool:
+        """True when only the extended flush statement applies these goals."""
+        return self.durations is not None or self.deactivate is not None or self.auto_claim is not None
 
 
 def goals_header(keys: Sequence[bytes]) -> str:
@@ -108,7 +115,7 @@ def _columns_ddl() -> str:
     return "\n".join(lines)
 
 
-# One transaction (a multi-statement simple query is one): a connection has both or neither.
+# One transaction (a multi-statement simple query is one): a connection has all or none of it.
 STAGING_DDL = f"""
 CREATE TEMPORARY TABLE flush_staging (
 {_columns_ddl()}
@@ -116,12 +123,18 @@ CREATE TEMPORARY TABLE flush_staging (
 CREATE TRIGGER apply_batch AFTER INSERT ON flush_staging
     REFERENCING NEW TABLE AS staged
     FOR EACH STATEMENT EXECUTE FUNCTION apply_flush_by_key();
+CREATE TEMPORARY TABLE flush_staging_extended (LIKE flush_staging) ON COMMIT DELETE ROWS;
+CREATE TRIGGER apply_batch AFTER INSERT ON flush_staging_extended
+    REFERENCING NEW TABLE AS staged
+    FOR EACH STATEMENT EXECUTE FUNCTION apply_flush_extended();
 """
 
 _STAGING_TYPES = [column.type for column in COLUMNS]
-_COPY = f"COPY flush_staging ({', '.join(c.name for c in COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+_COPY = "COPY {table} (" + ", ".join(c.name for c in COLUMNS) + ") FROM STDIN (FORMAT BINARY)"
+_COPY_PLAIN = _COPY.format(table="flush_staging")
+_COPY_EXTENDED = _COPY.format(table="flush_staging_extended")
 
-# SQLSTATE raised by apply_flush_by_key when some of the batch's event ids were processed before.
+# SQLSTATE raised by both flush functions when some of the batch's event ids were processed before.
 REPLAYED_EVENTS = "CS001"
 
 _RECORD_IDS = """
@@ -133,7 +146,7 @@ RETURNING event_id
 
 
 async def create_staging_table(conn: psycopg.AsyncConnection[Any]) -> None:
-    """Give a new connection its `flush_staging`: a temporary table lives as long as its session."""
+    """Give a new connection its staging tables: a temporary table lives as long as its session."""
     await conn.execute(STAGING_DDL)
     if not conn.autocommit:
         await conn.commit()  # the pool takes a configured connection only when it is idle
@@ -144,11 +157,13 @@ def replayed(error: psycopg.Error) -> bool:
     return error.sqlstate == REPLAYED_EVENTS
 
 
-async def apply_batch(conn: psycopg.AsyncConnection[Any], rows: Sequence[StagingRow]) -> None:
+async def apply_batch(
+    conn: psycopg.AsyncConnection[Any], rows: Sequence[StagingRow], *, extended: bool = False
+) -> None:
     """COPY `rows` (the first carries the header); the trigger records the header's event ids and
-    applies the rows. In autocommit this is the whole flush; inside a
-    transaction it is part of it."""
-    async with conn.cursor() as cursor, cursor.copy(_COPY) as copy:
+    applies the rows — with the extended statement when some goal of the header is `KeyGoals.extended`.
+    In autocommit this is the whole flush; inside a transaction it is part of it."""
+    async with conn.cursor() as cursor, cursor.copy(_COPY_EXTENDED if extended else _COPY_PLAIN) as copy:
         copy.set_types(_STAGING_TYPES)
         for row in rows:
             await copy.write_row(row)
