@@ -186,8 +186,8 @@ async def test_the_grants_command(database_url: str) -> None:
     listed = _run(database_url, "list", "--older-than", "60")
     assert listed.returncode == 0, listed.stderr
     header, row = listed.stdout.splitlines()
-    assert header.split("\t")[:4] == ["USER", "GOAL", "PERIOD", "STATE"]
-    assert row.split("\t")[:5] == [USER, "first-login", "''", "pending", "1"]
+    assert header.split("\t")[:5] == ["USER", "GOAL", "PERIOD", "INDEX", "STATE"]
+    assert row.split("\t")[:6] == [USER, "first-login", "''", "0", "pending", "1"]
     assert _run(database_url, "list", "--older-than", "600").stdout.count("\n") == 1  # header only
 
     resolved = _run(database_url, "resolve", USER, "first-login", "''", "--as", "granted")
@@ -214,7 +214,22 @@ async def test_the_grants_command_resolves_by_grant_id_and_is_audited(database_u
     assert f"grant {grant_id} of first-login for {USER} (no rotation) is now failed" in resolved.stdout
     [(actor, action, request)] = await fetch(database_url, "SELECT actor, action, request FROM admin_audit")
     assert (actor.startswith("cli"), action, request) == (True, "resolve_grant", {"as": "failed"})
-    for wrong in ([USER, "first-login"], ["not-hex"], ["f" * 32]):
+    for wrong in ([USER, "first-login"], ["not-hex"], ["f" * 32], [USER, "first-login", "", "x"]):
         refused = _run(database_url, "resolve", *wrong, "--as", "granted")
         assert refused.returncode in (1, 2), refused
         assert refused.stderr
+
+
+@pytest.mark.slow
+async def test_the_grants_command_names_one_reward_of_several_by_its_index(database_url: str) -> None:
+    await put_row(database_url, "first-login", "onboarding")
+    await put_grant(database_url, "granted")
+    await put_grant(database_url, "in_doubt", reward=("ITEM", "SWORD", 1), reward_index=1)
+    [_, row] = _run(database_url, "list").stdout.splitlines()
+    assert row.split("\t")[3:5] == ["1", "in_doubt"]
+
+    resolved = _run(database_url, "resolve", USER, "first-login", "''", "1", "--as", "granted")
+
+    assert resolved.returncode == 0, resolved.stderr
+    assert "is now granted and the goal is claimed" in resolved.stdout
+    assert [row[:2] for row in await ledger_rows(database_url, "first-login")] == [("", "granted")] * 2

@@ -59,14 +59,15 @@ async def put_grant(
     reward: tuple[str, str, int] = ("WALLET", "GOLD", 100),
     age_s: int = 0,
     last_error: str = "",
+    reward_index: int = 0,
 ) -> str:
     """Insert one reward-ledger row as a claim would have left it, last touched `age_s` ago; returns its
     grant id as the admin API and AGS see it."""
     [(grant_id,)] = await fetch(
         database_url,
         """INSERT INTO reward_grants (user_id, goal_id, period, expires_at, reward_type, reward_id,
-               quantity, state, last_error, updated_at)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, now() - make_interval(secs => %s))
+               quantity, state, last_error, updated_at, reward_index)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, now() - make_interval(secs => %s), %s)
            RETURNING replace(grant_id::text, '-', '')""",
         user_id,
         goal_id,
@@ -76,6 +77,7 @@ async def put_grant(
         state,
         last_error,
         age_s,
+        reward_index,
     )
     return str(grant_id)
 

@@ -5,7 +5,7 @@ outcome) or marked 'in_doubt' (AGS gave no clear answer) blocks further claims o
 period, so the reward is never granted twice. The running service's reconciler settles such grants
 with AGS on its own; what it cannot settle (AGS cannot tell, see the grant's LAST_ERROR) an operator
 checks in AGS (the player's entitlements or wallet history) and resolves, naming the grant by its id or
-by user, goal and period:
+by user, goal, period and — for a goal with several rewards — the reward's index as listed (default 0):
 
     --as granted   AGS has it: the ledger says granted and the goal is marked claimed
     --as failed    AGS does not: the ledger says failed and the player can claim again
@@ -31,7 +31,18 @@ from challenge_service.claims.ledger import Grant, GrantKey, GrantState
 from challenge_service.errors import DomainError
 from challenge_service.settings import DatabaseSettings
 
-_HEADER = ("USER", "GOAL", "PERIOD", "STATE", "ATTEMPTS", "UPDATED", "REWARD", "LAST_ERROR", "GRANT_ID")
+_HEADER = (
+    "USER",
+    "GOAL",
+    "PERIOD",
+    "INDEX",
+    "STATE",
+    "ATTEMPTS",
+    "UPDATED",
+    "REWARD",
+    "LAST_ERROR",
+    "GRANT_ID",
+)
 
 
 def print_grants(grants: Sequence[Grant], out: TextIO | None = None) -> None:
@@ -43,6 +54,7 @@ def print_grants(grants: Sequence[Grant], out: TextIO | None = None) -> None:
             g.user_id,
             g.goal_id,
             g.period or "''",
+            str(g.reward_index),
             g.state,
             str(g.attempts),
             g.updated_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -70,7 +82,7 @@ def operator_name() -> str:
 
 async def run_resolve(conninfo: str, grant: GrantKey | str, resolution: Resolution) -> int:
     if isinstance(grant, GrantKey) and grant.period == "''":  # as `grants list` prints no rotation
-        grant = GrantKey(grant.user_id, grant.goal_id, "")
+        grant = GrantKey(grant.user_id, grant.goal_id, "", grant.reward_index)
     async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
         resolved = await resolve_grant(conn, grant, resolution, operator_name())
     claimed = " and the goal is claimed" if resolved.goal_marked_claimed else ""
@@ -97,8 +109,8 @@ def add_grants_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     resolve.add_argument(
         "grant",
         nargs="+",
-        metavar="GRANT_ID | USER GOAL PERIOD",
-        help="the grant's id, or its user, goal and period as listed ('' for goals without rotation)",
+        metavar="GRANT_ID | USER GOAL PERIOD [INDEX]",
+        help="the grant's id, or its user, goal, period ('' without rotation) and reward index as listed",
     )
     resolve.add_argument("--as", dest="resolution", choices=RESOLUTIONS, required=True)
 
@@ -123,8 +135,11 @@ def run_grants(args: argparse.Namespace, database: DatabaseSettings) -> int:
                 return asyncio.run(run_resolve(conninfo, grant_id, args.resolution))
             case [user, goal, period]:
                 return asyncio.run(run_resolve(conninfo, GrantKey(user, goal, period), args.resolution))
+            case [user, goal, period, index] if index.isdigit():
+                key = GrantKey(user, goal, period, int(index))
+                return asyncio.run(run_resolve(conninfo, key, args.resolution))
         print(
-            "challenge-service grants resolve: name a grant by GRANT_ID or by USER GOAL PERIOD",
+            "challenge-service grants resolve: name a grant by GRANT_ID or by USER GOAL PERIOD [INDEX]",
             file=sys.stderr,
         )
         return 2
