@@ -37,7 +37,7 @@ from psycopg_pool import AsyncConnectionPool
 from challenge_service.catalog import Catalog
 from challenge_service.claims.service import Attempt, ClaimService
 from challenge_service.errors import DomainError, ErrorCode
-from challenge_service.maintenance.periodic import Periodic
+from challenge_service.maintenance.periodic import Periodic, doubling_backoff
 from challenge_service.metrics import AUTO_CLAIMS
 from challenge_service.rewards import RewardClient
 
@@ -63,7 +63,7 @@ class AutoClaimPolicy:
 
     def backoff(self, attempts: int) -> float:
         """Seconds before an owed claim whose grant failed `attempts` times is taken again."""
-        return float(min(self.backoff_s * 2 ** max(attempts - 1, 0), self.max_backoff_s))
+        return doubling_backoff(self.backoff_s, self.max_backoff_s, attempts)
 
 
 class Owed(NamedTuple):

@@ -35,7 +35,7 @@ import structlog
 from psycopg_pool import AsyncConnectionPool
 
 from challenge_service.claims import ledger
-from challenge_service.maintenance.periodic import Periodic
+from challenge_service.maintenance.periodic import Periodic, doubling_backoff
 from challenge_service.metrics import RECONCILIATIONS, REWARD_GRANTS, register_grant_backlog
 from challenge_service.rewards import RewardClient, RewardGrantError
 
@@ -64,7 +64,7 @@ class ReconcilePolicy:
 
     def backoff(self, attempts: int) -> float:
         """Seconds before the next try of a row the reconciler has taken `attempts` times."""
-        return float(min(self.backoff_s * 2 ** max(attempts - 1, 0), self.max_backoff_s))
+        return doubling_backoff(self.backoff_s, self.max_backoff_s, attempts)
 
 
 class GrantReconciler(Periodic):

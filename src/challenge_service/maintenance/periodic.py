@@ -11,6 +11,11 @@ import structlog
 log = structlog.get_logger(__name__)
 
 
+def doubling_backoff(base_s: float, cap_s: float, attempts: int) -> float:
+    """Seconds before the next try after `attempts` tries: `base_s`, then doubling, never above `cap_s`."""
+    return float(min(base_s * 2 ** max(attempts - 1, 0), cap_s))
+
+
 class Periodic(ABC):
     """Runs `run_once` after `first_delay_s`, then every `interval_s` until stopped, or at once when
     `wake` is called. A failed cycle is logged and the next one runs as planned: a database outage only
